@@ -29,9 +29,16 @@ from __future__ import annotations
 
 import numpy as np
 
-__all__ = ["COMMAND_DTYPE", "EVENT_DTYPE", "L3_DTYPE", "check_dtype"]
+__all__ = ["COMMAND_DTYPE", "EVENT_DTYPE", "L3_DTYPE", "check_dtype", "records"]
 
-COMMAND_DTYPE = np.dtype(
+def _packed(fields: list[tuple[str, str]], itemsize: int) -> np.dtype:
+    """A packed record dtype padded at the end to ``itemsize`` (the C struct's size)."""
+    plain = np.dtype(fields)
+    return np.dtype({"names": plain.names, "formats": [plain.fields[n][0] for n in plain.names],
+                     "offsets": [plain.fields[n][1] for n in plain.names], "itemsize": itemsize})
+
+
+COMMAND_DTYPE = _packed(
     [
         ("seq", "<i8"),
         ("ts_event", "<i8"),
@@ -46,11 +53,11 @@ COMMAND_DTYPE = np.dtype(
         ("order_type", "u1"),
         ("tif", "u1"),
         ("post_only", "u1"),
-        ("_pad", "u1", (3,)),
-    ]
+    ],
+    64,
 )
 
-EVENT_DTYPE = np.dtype(
+EVENT_DTYPE = _packed(
     [
         ("cmd_seq", "<i8"),
         ("ts_event", "<i8"),
@@ -69,12 +76,12 @@ EVENT_DTYPE = np.dtype(
         ("aggressor_side", "i1"),
         ("reason", "u1"),
         ("flags", "u1"),
-        ("_pad", "u1", (7,)),
-    ]
+    ],
+    96,
 )
 
 #: One resting order in an L3 (order-by-order) view, in priority order.
-L3_DTYPE = np.dtype(
+L3_DTYPE = _packed(
     [
         ("order_id", "<i8"),
         ("client_order_id", "<i8"),
@@ -84,9 +91,17 @@ L3_DTYPE = np.dtype(
         ("side", "i1"),
         ("tif", "u1"),
         ("post_only", "u1"),
-        ("_pad", "u1"),
-    ]
+    ],
+    40,
 )
+
+
+def records(rows: list[tuple], dtype: np.dtype) -> np.ndarray:
+    """Build a record array from tuples with its padding bytes zeroed, so its bytes are reproducible."""
+    out = np.zeros(len(rows), dtype=dtype)
+    if rows:
+        out[:] = rows
+    return out
 
 
 def check_dtype(array: np.ndarray, expected: np.dtype, what: str) -> None:
@@ -106,7 +121,7 @@ def check_dtype(array: np.ndarray, expected: np.dtype, what: str) -> None:
     if array.dtype == expected:
         return
     names = array.dtype.names or ()
-    missing = [n for n in expected.names if n not in names and not n.startswith("_")]
+    missing = [n for n in expected.names if n not in names]
     if missing:
         raise ConfigError(f"{what}: missing fields {missing}; build the array with np.zeros(n, dtype=...) "
                           "using the dtype from hftsim.core.arrays")

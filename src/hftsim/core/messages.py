@@ -12,7 +12,7 @@ from typing import Union
 import msgspec
 import numpy as np
 
-from hftsim.core.arrays import COMMAND_DTYPE
+from hftsim.core.arrays import COMMAND_DTYPE, records
 from hftsim.core.enums import CommandKind, EventKind, OrderType, RejectReason, Side, TimeInForce
 
 __all__ = [
@@ -196,26 +196,23 @@ Event = Union[
 
 def command_to_record(cmd: Command, seq: int = 0) -> tuple:
     """Return ``cmd`` as a tuple in :data:`COMMAND_DTYPE` field order."""
-    pad = (0, 0, 0)
     if isinstance(cmd, NewOrder):
         return (seq, cmd.ts_event, 0, cmd.client_order_id, cmd.price_ticks, cmd.qty, cmd.owner_id,
-                cmd.symbol_id, CommandKind.NEW, cmd.side, cmd.order_type, cmd.tif, int(cmd.post_only), pad)
+                cmd.symbol_id, CommandKind.NEW, cmd.side, cmd.order_type, cmd.tif, int(cmd.post_only))
     if isinstance(cmd, CancelOrder):
         return (seq, cmd.ts_event, cmd.order_id, cmd.client_order_id, 0, 0, cmd.owner_id,
-                cmd.symbol_id, CommandKind.CANCEL, 0, 0, 0, 0, pad)
+                cmd.symbol_id, CommandKind.CANCEL, 0, 0, 0, 0)
     if isinstance(cmd, ReplaceOrder):
         return (seq, cmd.ts_event, cmd.order_id, cmd.client_order_id, cmd.price_ticks, cmd.qty,
-                cmd.owner_id, cmd.symbol_id, CommandKind.REPLACE, 0, 0, 0, 0, pad)
+                cmd.owner_id, cmd.symbol_id, CommandKind.REPLACE, 0, 0, 0, 0)
     if isinstance(cmd, EndSession):
-        return (seq, cmd.ts_event, 0, 0, 0, 0, 0, cmd.symbol_id, CommandKind.END_SESSION, 0, 0, 0, 0, pad)
+        return (seq, cmd.ts_event, 0, 0, 0, 0, 0, cmd.symbol_id, CommandKind.END_SESSION, 0, 0, 0, 0)
     raise TypeError(f"not a command: {type(cmd).__name__}")
 
 
 def commands_to_array(commands: list[Command], first_seq: int = 1) -> np.ndarray:
     """Pack commands into a :data:`COMMAND_DTYPE` array, numbering them from ``first_seq``."""
-    return np.array(
-        [command_to_record(c, first_seq + i) for i, c in enumerate(commands)], dtype=COMMAND_DTYPE
-    )
+    return records([command_to_record(c, first_seq + i) for i, c in enumerate(commands)], COMMAND_DTYPE)
 
 
 def _accepted(r) -> OrderAccepted:
