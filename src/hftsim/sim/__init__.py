@@ -1,1 +1,5 @@
-"""sim package."""
+"""Discrete-event simulation: kernel, latency, scenarios and the agent API."""
+
+from hftsim.sim.agent import Agent, AgentContext
+
+__all__ = ["Agent", "AgentContext"]
