@@ -12,8 +12,15 @@ from hftsim.core.instrument import Instrument
 #: Two small symbols: tight bands make crossing, sweeping and band rejects frequent.
 INSTRUMENTS = (
     Instrument(symbol="AAA", symbol_id=0, band_low_ticks=90, band_high_ticks=110, max_order_qty=500),
-    Instrument(symbol="BBB", symbol_id=1, lot_size=10, price_step_ticks=2, band_low_ticks=1000,
-               band_high_ticks=1063, max_order_qty=1000),
+    Instrument(
+        symbol="BBB",
+        symbol_id=1,
+        lot_size=10,
+        price_step_ticks=2,
+        band_low_ticks=1000,
+        band_high_ticks=1063,
+        max_order_qty=1000,
+    ),
 )
 
 

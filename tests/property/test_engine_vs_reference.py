@@ -1,7 +1,8 @@
 """The compiled engine and the naive twin give the same events and books for any command stream."""
 
 import numpy as np
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hftsim.core.arrays import EVENT_DTYPE
 from hftsim.core.enums import CommandKind, EventKind, StpMode
@@ -13,13 +14,28 @@ def _apply_one(engine, r) -> np.ndarray:
     kind = int(r["kind"])
     args = (int(r["seq"]), int(r["ts_event"]), int(r["symbol_id"]))
     if kind == CommandKind.NEW:
-        engine.new_order(*args, int(r["side"]), int(r["order_type"]), int(r["tif"]), int(r["post_only"]),
-                         int(r["price_ticks"]), int(r["qty"]), int(r["owner_id"]), int(r["client_order_id"]))
+        engine.new_order(
+            *args,
+            int(r["side"]),
+            int(r["order_type"]),
+            int(r["tif"]),
+            int(r["post_only"]),
+            int(r["price_ticks"]),
+            int(r["qty"]),
+            int(r["owner_id"]),
+            int(r["client_order_id"]),
+        )
     elif kind == CommandKind.CANCEL:
         engine.cancel(*args, int(r["order_id"]), int(r["owner_id"]), int(r["client_order_id"]))
     elif kind == CommandKind.REPLACE:
-        engine.replace(*args, int(r["order_id"]), int(r["owner_id"]), int(r["client_order_id"]),
-                       int(r["price_ticks"]), int(r["qty"]))
+        engine.replace(
+            *args,
+            int(r["order_id"]),
+            int(r["owner_id"]),
+            int(r["client_order_id"]),
+            int(r["price_ticks"]),
+            int(r["qty"]),
+        )
     elif kind == CommandKind.END_SESSION:
         engine.end_session(*args)
     else:

@@ -95,7 +95,9 @@ class _Book:
         if aggressor.side > 0:
             prices = sorted(p for p in self.asks if aggressor.is_market or p <= aggressor.price_ticks)
             return [o for p in prices for o in self.asks[p]]
-        prices = sorted((p for p in self.bids if aggressor.is_market or p >= aggressor.price_ticks), reverse=True)
+        prices = sorted(
+            (p for p in self.bids if aggressor.is_market or p >= aggressor.price_ticks), reverse=True
+        )
         return [o for p in prices for o in self.bids[p]]
 
     def rest(self, order: _Order) -> None:
@@ -129,8 +131,20 @@ class ReferenceEngine:
 
     # ------------------------------------------------------------ public interface
 
-    def new_order(self, seq, ts, symbol_id, side, order_type, tif, post_only, price_ticks, qty, owner_id,
-                  client_order_id) -> int:
+    def new_order(
+        self,
+        seq,
+        ts,
+        symbol_id,
+        side,
+        order_type,
+        tif,
+        post_only,
+        price_ticks,
+        qty,
+        owner_id,
+        client_order_id,
+    ) -> int:
         """Apply a new order; return the number of events (read them with :meth:`last_events`)."""
         self._begin(seq, ts, symbol_id)
         self._new(side, order_type, tif, bool(post_only), price_ticks, qty, owner_id, client_order_id)
@@ -203,8 +217,18 @@ class ReferenceEngine:
         for side, prices in ((1, sorted(book.bids, reverse=True)), (-1, sorted(book.asks))):
             for p in prices:
                 for o in book.side_levels(side)[p]:
-                    rows.append((o.order_id, o.client_order_id, p, o.leaves_qty, o.owner_id, o.side, o.tif,
-                                 int(o.post_only)))
+                    rows.append(
+                        (
+                            o.order_id,
+                            o.client_order_id,
+                            p,
+                            o.leaves_qty,
+                            o.owner_id,
+                            o.side,
+                            o.tif,
+                            int(o.post_only),
+                        )
+                    )
         return records(rows, L3_DTYPE)
 
     def counters(self) -> tuple[int, int]:
@@ -221,16 +245,55 @@ class ReferenceEngine:
         self._events = []
         self._seq, self._ts, self._symbol_id = seq, ts, symbol_id
 
-    def _emit(self, kind: EventKind, *, order_id=0, contra_order_id=0, client_order_id=0, exec_id=0,
-              price_ticks=0, qty=0, leaves_qty=0, owner_id=0, level_orders=0, side=0, aggressor_side=0,
-              reason=0, flags=0) -> None:
-        self._events.append((self._seq, self._ts, order_id, contra_order_id, client_order_id, exec_id,
-                             price_ticks, qty, leaves_qty, owner_id, self._symbol_id, level_orders, int(kind),
-                             side, aggressor_side, int(reason), int(flags)))
+    def _emit(
+        self,
+        kind: EventKind,
+        *,
+        order_id=0,
+        contra_order_id=0,
+        client_order_id=0,
+        exec_id=0,
+        price_ticks=0,
+        qty=0,
+        leaves_qty=0,
+        owner_id=0,
+        level_orders=0,
+        side=0,
+        aggressor_side=0,
+        reason=0,
+        flags=0,
+    ) -> None:
+        self._events.append(
+            (
+                self._seq,
+                self._ts,
+                order_id,
+                contra_order_id,
+                client_order_id,
+                exec_id,
+                price_ticks,
+                qty,
+                leaves_qty,
+                owner_id,
+                self._symbol_id,
+                level_orders,
+                int(kind),
+                side,
+                aggressor_side,
+                int(reason),
+                int(flags),
+            )
+        )
 
     def _emit_order(self, kind: EventKind, o: _Order, **fields) -> None:
-        base = dict(order_id=o.order_id, client_order_id=o.client_order_id, owner_id=o.owner_id, side=o.side,
-                    price_ticks=o.price_ticks, leaves_qty=o.leaves_qty)
+        base = dict(
+            order_id=o.order_id,
+            client_order_id=o.client_order_id,
+            owner_id=o.owner_id,
+            side=o.side,
+            price_ticks=o.price_ticks,
+            leaves_qty=o.leaves_qty,
+        )
         base.update(fields)
         self._emit(kind, **base)
 
@@ -273,8 +336,10 @@ class ReferenceEngine:
         return book.best_bid() is not None and px <= book.best_bid()
 
     def _clid_taken(self, book: _Book, owner: int, clid: int, other_than: _Order | None = None) -> bool:
-        return any(o.owner_id == owner and o.client_order_id == clid and o is not other_than
-                   for o in book.by_id.values())
+        return any(
+            o.owner_id == owner and o.client_order_id == clid and o is not other_than
+            for o in book.by_id.values()
+        )
 
     def _new(self, side, otype, tif, post, px, qty, owner, clid) -> None:
         book = self._book()
@@ -300,12 +365,16 @@ class ReferenceEngine:
         if reason != RejectReason.NONE:
             return self._reject(0, clid, owner, reason)
 
-        order = _Order(self._next_order_id, clid, owner, side, 0 if is_market else px, qty, tif, post, is_market)
+        order = _Order(
+            self._next_order_id, clid, owner, side, 0 if is_market else px, qty, tif, post, is_market
+        )
         self._next_order_id += 1
         book.by_id[order.order_id] = order
         self._emit_order(EventKind.ACCEPTED, order, qty=qty, flags=EventFlag.POST_ONLY if post else 0)
         if tif == TimeInForce.FOK and not self._fok_fillable(book, order):
-            self._emit_order(EventKind.EXPIRED, order, qty=qty, leaves_qty=0, reason=RejectReason.NO_LIQUIDITY)
+            self._emit_order(
+                EventKind.EXPIRED, order, qty=qty, leaves_qty=0, reason=RejectReason.NO_LIQUIDITY
+            )
             del book.by_id[order.order_id]
             return None
         self._match_and_finish(book, order)
@@ -324,7 +393,11 @@ class ReferenceEngine:
         return False
 
     def _stp_hits(self, aggressor: _Order, resting: _Order) -> bool:
-        return self.stp_mode != StpMode.NONE and aggressor.owner_id != 0 and resting.owner_id == aggressor.owner_id
+        return (
+            self.stp_mode != StpMode.NONE
+            and aggressor.owner_id != 0
+            and resting.owner_id == aggressor.owner_id
+        )
 
     def _match_and_finish(self, book: _Book, order: _Order) -> None:
         ended = self._match(book, order)
@@ -334,8 +407,9 @@ class ReferenceEngine:
             book.rest(order)
             self._emit_delta(book, order.side, order.price_ticks)
         else:
-            self._emit_order(EventKind.EXPIRED, order, qty=order.leaves_qty, leaves_qty=0,
-                             reason=RejectReason.NO_LIQUIDITY)
+            self._emit_order(
+                EventKind.EXPIRED, order, qty=order.leaves_qty, leaves_qty=0, reason=RejectReason.NO_LIQUIDITY
+            )
             del book.by_id[order.order_id]
 
     def _remove_resting(self, book: _Book, r: _Order) -> None:
@@ -352,14 +426,20 @@ class ReferenceEngine:
             px = r.price_ticks
             if self._stp_hits(order, r):
                 if self.stp_mode == StpMode.CANCEL_RESTING:
-                    self._emit_order(EventKind.CANCELED, r, qty=r.leaves_qty, leaves_qty=0,
-                                     reason=RejectReason.SELF_TRADE)
+                    self._emit_order(
+                        EventKind.CANCELED, r, qty=r.leaves_qty, leaves_qty=0, reason=RejectReason.SELF_TRADE
+                    )
                     self._remove_resting(book, r)
                     self._emit_delta(book, r.side, px)
                     continue
                 if self.stp_mode == StpMode.CANCEL_INCOMING:
-                    self._emit_order(EventKind.CANCELED, order, qty=order.leaves_qty, leaves_qty=0,
-                                     reason=RejectReason.SELF_TRADE)
+                    self._emit_order(
+                        EventKind.CANCELED,
+                        order,
+                        qty=order.leaves_qty,
+                        leaves_qty=0,
+                        reason=RejectReason.SELF_TRADE,
+                    )
                     order.leaves_qty = 0
                     return True
                 d = min(r.leaves_qty, order.leaves_qty)
@@ -378,12 +458,34 @@ class ReferenceEngine:
             self._next_exec_id += 1
             r.leaves_qty -= f
             order.leaves_qty -= f
-            self._emit_order(EventKind.FILLED, r, contra_order_id=order.order_id, exec_id=exec_id, qty=f,
-                             aggressor_side=order.side)
-            self._emit_order(EventKind.FILLED, order, contra_order_id=r.order_id, exec_id=exec_id, price_ticks=px,
-                             qty=f, aggressor_side=order.side, flags=EventFlag.AGGRESSOR)
-            self._emit(EventKind.TRADE, exec_id=exec_id, order_id=r.order_id, contra_order_id=order.order_id,
-                       price_ticks=px, qty=f, side=order.side, aggressor_side=order.side)
+            self._emit_order(
+                EventKind.FILLED,
+                r,
+                contra_order_id=order.order_id,
+                exec_id=exec_id,
+                qty=f,
+                aggressor_side=order.side,
+            )
+            self._emit_order(
+                EventKind.FILLED,
+                order,
+                contra_order_id=r.order_id,
+                exec_id=exec_id,
+                price_ticks=px,
+                qty=f,
+                aggressor_side=order.side,
+                flags=EventFlag.AGGRESSOR,
+            )
+            self._emit(
+                EventKind.TRADE,
+                exec_id=exec_id,
+                order_id=r.order_id,
+                contra_order_id=order.order_id,
+                price_ticks=px,
+                qty=f,
+                side=order.side,
+                aggressor_side=order.side,
+            )
             if r.leaves_qty == 0:
                 self._remove_resting(book, r)
             self._emit_delta(book, r.side, px)
@@ -418,11 +520,19 @@ class ReferenceEngine:
         reason = self._qty_reason(ins, qty)
         if reason == RejectReason.NONE:
             reason = self._price_reason(ins, px)
-        if (reason == RejectReason.NONE and clid != 0 and clid != o.client_order_id
-                and self._clid_taken(book, owner, clid, other_than=o)):
+        if (
+            reason == RejectReason.NONE
+            and clid != 0
+            and clid != o.client_order_id
+            and self._clid_taken(book, owner, clid, other_than=o)
+        ):
             reason = RejectReason.DUPLICATE_CLIENT_ORDER_ID
-        if (reason == RejectReason.NONE and o.post_only and px != o.price_ticks
-                and self._would_cross(book, o.side, px)):
+        if (
+            reason == RejectReason.NONE
+            and o.post_only
+            and px != o.price_ticks
+            and self._would_cross(book, o.side, px)
+        ):
             reason = RejectReason.POST_ONLY_WOULD_CROSS
         if reason != RejectReason.NONE:
             return self._reject(order_id, clid, owner, reason)
@@ -431,8 +541,9 @@ class ReferenceEngine:
         o.client_order_id = clid
         if px == prev_px and qty <= prev_leaves:
             o.leaves_qty = qty
-            self._emit_order(EventKind.REPLACED, o, qty=prev_leaves, contra_order_id=prev_px,
-                             flags=EventFlag.PRIORITY_KEPT)
+            self._emit_order(
+                EventKind.REPLACED, o, qty=prev_leaves, contra_order_id=prev_px, flags=EventFlag.PRIORITY_KEPT
+            )
             if qty != prev_leaves:
                 self._emit_delta(book, o.side, px)
             return None
@@ -451,8 +562,9 @@ class ReferenceEngine:
         for price, side in sorted(levels):
             expired = [o for o in book.side_levels(side)[price] if o.tif == TimeInForce.DAY]
             for o in expired:
-                self._emit_order(EventKind.EXPIRED, o, qty=o.leaves_qty, leaves_qty=0,
-                                 reason=RejectReason.END_OF_SESSION)
+                self._emit_order(
+                    EventKind.EXPIRED, o, qty=o.leaves_qty, leaves_qty=0, reason=RejectReason.END_OF_SESSION
+                )
                 self._remove_resting(book, o)
             if expired:
                 self._emit_delta(book, side, price)

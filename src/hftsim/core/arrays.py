@@ -31,11 +31,18 @@ import numpy as np
 
 __all__ = ["COMMAND_DTYPE", "EVENT_DTYPE", "L3_DTYPE", "check_dtype", "records"]
 
+
 def _packed(fields: list[tuple[str, str]], itemsize: int) -> np.dtype:
     """A packed record dtype padded at the end to ``itemsize`` (the C struct's size)."""
     plain = np.dtype(fields)
-    return np.dtype({"names": plain.names, "formats": [plain.fields[n][0] for n in plain.names],
-                     "offsets": [plain.fields[n][1] for n in plain.names], "itemsize": itemsize})
+    return np.dtype(
+        {
+            "names": plain.names,
+            "formats": [plain.fields[n][0] for n in plain.names],
+            "offsets": [plain.fields[n][1] for n in plain.names],
+            "itemsize": itemsize,
+        }
+    )
 
 
 COMMAND_DTYPE = _packed(
@@ -123,13 +130,17 @@ def check_dtype(array: np.ndarray, expected: np.dtype, what: str) -> None:
     names = array.dtype.names or ()
     missing = [n for n in expected.names if n not in names]
     if missing:
-        raise ConfigError(f"{what}: missing fields {missing}; build the array with np.zeros(n, dtype=...) "
-                          "using the dtype from hftsim.core.arrays")
+        raise ConfigError(
+            f"{what}: missing fields {missing}; build the array with np.zeros(n, dtype=...) "
+            "using the dtype from hftsim.core.arrays"
+        )
     wrong = [
         f"{n} is {array.dtype.fields[n][0]} (expected {expected.fields[n][0]})"
         for n in expected.names
         if n in names and array.dtype.fields[n][0] != expected.fields[n][0]
     ]
     detail = "; ".join(wrong) if wrong else "field order, padding or extra fields differ"
-    raise ConfigError(f"{what}: wrong dtype: {detail}; build the array with np.zeros(n, dtype=...) "
-                      "using the dtype from hftsim.core.arrays")
+    raise ConfigError(
+        f"{what}: wrong dtype: {detail}; build the array with np.zeros(n, dtype=...) "
+        "using the dtype from hftsim.core.arrays"
+    )

@@ -56,11 +56,14 @@ class Instrument(msgspec.Struct, frozen=True, kw_only=True):
                 raise ConfigError(f"{where}: {name} must be >= 1, got {getattr(self, name)}")
         if self.band_high_ticks < self.band_low_ticks:
             raise ConfigError(
-                f"{where}: band_high_ticks ({self.band_high_ticks}) is below band_low_ticks ({self.band_low_ticks})"
+                f"{where}: band_high_ticks ({self.band_high_ticks}) is below "
+                f"band_low_ticks ({self.band_low_ticks})"
             )
         width = self.band_high_ticks - self.band_low_ticks + 1
         if width > MAX_BAND_WIDTH_TICKS:
-            raise ConfigError(f"{where}: price band is {width} ticks wide; at most {MAX_BAND_WIDTH_TICKS} allowed")
+            raise ConfigError(
+                f"{where}: price band is {width} ticks wide; at most {MAX_BAND_WIDTH_TICKS} allowed"
+            )
 
     def to_ticks(self, price: Decimal | str | float) -> int | None:
         """Return ``price`` (in currency) as ticks, or None when it is not on the tick grid."""

@@ -113,7 +113,7 @@ class OrderRejected(Message, kw_only=True):
 
 
 class OrderFilled(Message, kw_only=True):
-    """One side of an execution: ``order_id`` traded ``qty`` at ``price_ticks`` against ``contra_order_id``."""
+    """One side of an execution: ``order_id`` traded ``qty`` at ``price_ticks`` with ``contra_order_id``."""
 
     order_id: int
     contra_order_id: int
@@ -197,14 +197,53 @@ Event = Union[
 def command_to_record(cmd: Command, seq: int = 0) -> tuple:
     """Return ``cmd`` as a tuple in :data:`COMMAND_DTYPE` field order."""
     if isinstance(cmd, NewOrder):
-        return (seq, cmd.ts_event, 0, cmd.client_order_id, cmd.price_ticks, cmd.qty, cmd.owner_id,
-                cmd.symbol_id, CommandKind.NEW, cmd.side, cmd.order_type, cmd.tif, int(cmd.post_only))
+        return (
+            seq,
+            cmd.ts_event,
+            0,
+            cmd.client_order_id,
+            cmd.price_ticks,
+            cmd.qty,
+            cmd.owner_id,
+            cmd.symbol_id,
+            CommandKind.NEW,
+            cmd.side,
+            cmd.order_type,
+            cmd.tif,
+            int(cmd.post_only),
+        )
     if isinstance(cmd, CancelOrder):
-        return (seq, cmd.ts_event, cmd.order_id, cmd.client_order_id, 0, 0, cmd.owner_id,
-                cmd.symbol_id, CommandKind.CANCEL, 0, 0, 0, 0)
+        return (
+            seq,
+            cmd.ts_event,
+            cmd.order_id,
+            cmd.client_order_id,
+            0,
+            0,
+            cmd.owner_id,
+            cmd.symbol_id,
+            CommandKind.CANCEL,
+            0,
+            0,
+            0,
+            0,
+        )
     if isinstance(cmd, ReplaceOrder):
-        return (seq, cmd.ts_event, cmd.order_id, cmd.client_order_id, cmd.price_ticks, cmd.qty,
-                cmd.owner_id, cmd.symbol_id, CommandKind.REPLACE, 0, 0, 0, 0)
+        return (
+            seq,
+            cmd.ts_event,
+            cmd.order_id,
+            cmd.client_order_id,
+            cmd.price_ticks,
+            cmd.qty,
+            cmd.owner_id,
+            cmd.symbol_id,
+            CommandKind.REPLACE,
+            0,
+            0,
+            0,
+            0,
+        )
     if isinstance(cmd, EndSession):
         return (seq, cmd.ts_event, 0, 0, 0, 0, 0, cmd.symbol_id, CommandKind.END_SESSION, 0, 0, 0, 0)
     raise TypeError(f"not a command: {type(cmd).__name__}")
@@ -216,49 +255,106 @@ def commands_to_array(commands: list[Command], first_seq: int = 1) -> np.ndarray
 
 
 def _accepted(r) -> OrderAccepted:
-    return OrderAccepted(ts_event=r[1], symbol_id=r[10], order_id=r[2], client_order_id=r[4],
-                         owner_id=r[9], side=Side(r[13]), price_ticks=r[6], qty=r[7], leaves_qty=r[8],
-                         is_post_only=bool(r[16] & 4))
+    return OrderAccepted(
+        ts_event=r[1],
+        symbol_id=r[10],
+        order_id=r[2],
+        client_order_id=r[4],
+        owner_id=r[9],
+        side=Side(r[13]),
+        price_ticks=r[6],
+        qty=r[7],
+        leaves_qty=r[8],
+        is_post_only=bool(r[16] & 4),
+    )
 
 
 def _rejected(r) -> OrderRejected:
-    return OrderRejected(ts_event=r[1], symbol_id=r[10], client_order_id=r[4], order_id=r[2],
-                         reason=RejectReason(r[15]))
+    return OrderRejected(
+        ts_event=r[1], symbol_id=r[10], client_order_id=r[4], order_id=r[2], reason=RejectReason(r[15])
+    )
 
 
 def _filled(r) -> OrderFilled:
-    return OrderFilled(ts_event=r[1], symbol_id=r[10], order_id=r[2], contra_order_id=r[3],
-                       client_order_id=r[4], owner_id=r[9], exec_id=r[5], side=Side(r[13]),
-                       price_ticks=r[6], qty=r[7], leaves_qty=r[8], aggressor_side=Side(r[14]),
-                       is_aggressor=bool(r[16] & 1))
+    return OrderFilled(
+        ts_event=r[1],
+        symbol_id=r[10],
+        order_id=r[2],
+        contra_order_id=r[3],
+        client_order_id=r[4],
+        owner_id=r[9],
+        exec_id=r[5],
+        side=Side(r[13]),
+        price_ticks=r[6],
+        qty=r[7],
+        leaves_qty=r[8],
+        aggressor_side=Side(r[14]),
+        is_aggressor=bool(r[16] & 1),
+    )
 
 
 def _canceled(r) -> OrderCanceled:
-    return OrderCanceled(ts_event=r[1], symbol_id=r[10], order_id=r[2], client_order_id=r[4],
-                         owner_id=r[9], side=Side(r[13]), price_ticks=r[6], qty=r[7], leaves_qty=r[8],
-                         reason=RejectReason(r[15]))
+    return OrderCanceled(
+        ts_event=r[1],
+        symbol_id=r[10],
+        order_id=r[2],
+        client_order_id=r[4],
+        owner_id=r[9],
+        side=Side(r[13]),
+        price_ticks=r[6],
+        qty=r[7],
+        leaves_qty=r[8],
+        reason=RejectReason(r[15]),
+    )
 
 
 def _replaced(r) -> OrderReplaced:
-    return OrderReplaced(ts_event=r[1], symbol_id=r[10], order_id=r[2], client_order_id=r[4],
-                         owner_id=r[9], side=Side(r[13]), price_ticks=r[6], prev_price_ticks=r[3],
-                         prev_leaves_qty=r[7], leaves_qty=r[8], is_priority_kept=bool(r[16] & 2))
+    return OrderReplaced(
+        ts_event=r[1],
+        symbol_id=r[10],
+        order_id=r[2],
+        client_order_id=r[4],
+        owner_id=r[9],
+        side=Side(r[13]),
+        price_ticks=r[6],
+        prev_price_ticks=r[3],
+        prev_leaves_qty=r[7],
+        leaves_qty=r[8],
+        is_priority_kept=bool(r[16] & 2),
+    )
 
 
 def _expired(r) -> OrderExpired:
-    return OrderExpired(ts_event=r[1], symbol_id=r[10], order_id=r[2], client_order_id=r[4],
-                        owner_id=r[9], side=Side(r[13]), price_ticks=r[6], qty=r[7],
-                        reason=RejectReason(r[15]))
+    return OrderExpired(
+        ts_event=r[1],
+        symbol_id=r[10],
+        order_id=r[2],
+        client_order_id=r[4],
+        owner_id=r[9],
+        side=Side(r[13]),
+        price_ticks=r[6],
+        qty=r[7],
+        reason=RejectReason(r[15]),
+    )
 
 
 def _trade(r) -> Trade:
-    return Trade(ts_event=r[1], symbol_id=r[10], exec_id=r[5], resting_order_id=r[2],
-                 aggressor_order_id=r[3], price_ticks=r[6], qty=r[7], aggressor_side=Side(r[14]))
+    return Trade(
+        ts_event=r[1],
+        symbol_id=r[10],
+        exec_id=r[5],
+        resting_order_id=r[2],
+        aggressor_order_id=r[3],
+        price_ticks=r[6],
+        qty=r[7],
+        aggressor_side=Side(r[14]),
+    )
 
 
 def _book_delta(r) -> BookDelta:
-    return BookDelta(ts_event=r[1], symbol_id=r[10], side=Side(r[13]), price_ticks=r[6],
-                     level_qty=r[8], level_orders=r[11])
+    return BookDelta(
+        ts_event=r[1], symbol_id=r[10], side=Side(r[13]), price_ticks=r[6], level_qty=r[8], level_orders=r[11]
+    )
 
 
 _FROM_RECORD = {

@@ -216,12 +216,12 @@ static void slot_free(Book *b, int32_t s) {
     b->n_live--;
 }
 
-/* Register a slot in the maps; grow them first so the load factor stays under 0.7. */
+/* Register a slot in the maps; grow them first so the load factor stays at most 0.5 (short probes). */
 static int slot_index(Book *b, int32_t s) {
-    if ((uint64_t)(b->ids.n + 1) * 10 > (uint64_t)(b->ids.mask + 1) * 7 && map_grow(b, &b->ids, 0) < 0) return -1;
+    if ((uint64_t)(b->ids.n + 1) * 2 > (uint64_t)(b->ids.mask + 1) && map_grow(b, &b->ids, 0) < 0) return -1;
     map_put(b, &b->ids, 0, s);
     if (b->o_clid[s] != 0) {
-        if ((uint64_t)(b->clids.n + 1) * 10 > (uint64_t)(b->clids.mask + 1) * 7 && map_grow(b, &b->clids, 1) < 0)
+        if ((uint64_t)(b->clids.n + 1) * 2 > (uint64_t)(b->clids.mask + 1) && map_grow(b, &b->clids, 1) < 0)
             return -1;
         map_put(b, &b->clids, 1, s);
     }
@@ -298,7 +298,7 @@ static void book_free(Book *b) {
     memset(b, 0, sizeof(*b));
 }
 
-static int book_init(Book *b, int64_t lo, int64_t hi, int64_t step, int64_t lot, int64_t max_qty) {
+static int book_init(Book *b, int64_t lo, int64_t hi, int64_t step, int64_t lot, int64_t max_qty, int32_t capacity) {
     memset(b, 0, sizeof(*b));
     b->band_lo = lo; b->band_hi = hi; b->price_step = step; b->lot = lot; b->max_qty = max_qty;
     b->width = (int32_t)(hi - lo + 1);
@@ -312,18 +312,24 @@ static int book_init(Book *b, int64_t lo, int64_t hi, int64_t step, int64_t lot,
     b->lvl_qty = (int64_t *)calloc(b->width, sizeof(int64_t));
     b->bitmap = (uint64_t *)calloc(b->nwords, sizeof(uint64_t));
     if (!b->lvl_head || !b->lvl_tail || !b->lvl_count || !b->lvl_qty || !b->bitmap) return -1;
+    /* the maps start small and double with the live count: sparse maps would spread lookups over
+     * memory the cache cannot hold */
     if (map_init(&b->ids, 1024) < 0 || map_init(&b->clids, 1024) < 0) return -1;
-    return arena_grow(b);
+    do {
+        if (arena_grow(b) < 0) return -1;
+    } while (b->cap < capacity);
+    return 0;
 }
 
 /* ------------------------------------------------------------------ events */
+
+static int batch_out_grow(Core *c, Py_ssize_t ncap);
 
 static Ev *ev_push(Core *c) {
     if (c->ev_n == c->ev_cap) {
         Py_ssize_t ncap = c->ev_cap ? c->ev_cap * 2 : 256;
         if (c->ev_bytearray) {
-            if (PyByteArray_Resize(c->ev_bytearray, ncap * (Py_ssize_t)sizeof(Ev)) < 0) { c->oom = 1; return NULL; }
-            c->ev = (Ev *)PyByteArray_AS_STRING(c->ev_bytearray);
+            if (batch_out_grow(c, ncap) < 0) { c->oom = 1; return NULL; }
         } else {
             void *p = realloc(c->ev, (size_t)ncap * sizeof(Ev));
             if (!p) { c->oom = 1; return NULL; }
@@ -595,7 +601,7 @@ static int do_replace(Core *c, const Ctx *x, int64_t order_id, int32_t owner, in
         if (b->o_clid[s] != 0) map_del(b, &b->clids, 1, s);
         b->o_clid[s] = clid;
         if (clid != 0) {
-            if ((uint64_t)(b->clids.n + 1) * 10 > (uint64_t)(b->clids.mask + 1) * 7 && map_grow(b, &b->clids, 1) < 0) {
+            if ((uint64_t)(b->clids.n + 1) * 2 > (uint64_t)(b->clids.mask + 1) && map_grow(b, &b->clids, 1) < 0) {
                 c->oom = 1;
                 return -1;
             }
@@ -680,10 +686,15 @@ static void Core_dealloc(Core *c) {
 
 /* Core(bands, stp_mode): bands is a sequence of (band_lo, band_hi, price_step, lot, max_qty) per symbol. */
 static int Core_init(Core *c, PyObject *args, PyObject *kwds) {
-    static char *kwlist[] = {"instruments", "stp_mode", NULL};
+    static char *kwlist[] = {"instruments", "stp_mode", "capacity", NULL};
     PyObject *seq;
     int stp = STP_CANCEL_RESTING;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|i", kwlist, &seq, &stp)) return -1;
+    int capacity = 1024;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "O|ii", kwlist, &seq, &stp, &capacity)) return -1;
+    if (capacity < 1 || capacity > (1 << 28)) {
+        PyErr_Format(PyExc_ValueError, "capacity must be 1..2^28 orders, got %d", capacity);
+        return -1;
+    }
     if (stp < STP_NONE || stp > STP_DECREMENT_BOTH) {
         PyErr_Format(PyExc_ValueError, "stp_mode must be 0..3, got %d", stp);
         return -1;
@@ -705,7 +716,7 @@ static int Core_init(Core *c, PyObject *args, PyObject *kwds) {
             PyErr_Format(PyExc_ValueError, "instrument %zd: invalid band/step/lot", i);
             return -1;
         }
-        if (book_init(&c->books[i], lo, hi, step, lot, mx) < 0) {
+        if (book_init(&c->books[i], lo, hi, step, lot, mx, capacity) < 0) {
             c->n_books = (int32_t)i + 1;
             Py_DECREF(fast);
             PyErr_NoMemory();
@@ -821,10 +832,31 @@ static PyObject *Core_last_events(Core *c, PyObject *unused) {
     return PyBytes_FromStringAndSize((const char *)c->ev, c->ev_n * (Py_ssize_t)sizeof(Ev));
 }
 
-/* run_batch(commands: contiguous bytes-like of COMMAND_DTYPE records) -> bytearray of events */
-static PyObject *Core_run_batch(Core *c, PyObject *arg) {
+/* Grow the batch output bytearray; if it is exported (a numpy view still holds it), continue in a copy. */
+static int batch_out_grow(Core *c, Py_ssize_t ncap) {
+    if (PyByteArray_Resize(c->ev_bytearray, ncap * (Py_ssize_t)sizeof(Ev)) == 0) {
+        c->ev = (Ev *)PyByteArray_AS_STRING(c->ev_bytearray);
+        return 0;
+    }
+    if (!PyErr_ExceptionMatches(PyExc_BufferError)) return -1;
+    PyErr_Clear();
+    PyObject *fresh = PyByteArray_FromStringAndSize(NULL, ncap * (Py_ssize_t)sizeof(Ev));
+    if (!fresh) return -1;
+    memcpy(PyByteArray_AS_STRING(fresh), c->ev, c->ev_n * sizeof(Ev));
+    Py_SETREF(c->ev_bytearray, fresh);
+    c->ev = (Ev *)PyByteArray_AS_STRING(fresh);
+    return 0;
+}
+
+/* run_batch(commands, out=None) -> (bytearray, n_events)
+ * commands: contiguous buffer of COMMAND_DTYPE records. out: a bytearray to write the events into from
+ * its start, reused across calls (grown when needed); None for a new one trimmed to size. */
+static PyObject *Core_run_batch(Core *c, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs < 1 || nargs > 2) { PyErr_SetString(PyExc_TypeError, "run_batch(commands, out=None)"); return NULL; }
+    PyObject *reuse = nargs == 2 && args[1] != Py_None ? args[1] : NULL;
+    if (reuse && !PyByteArray_Check(reuse)) { PyErr_SetString(PyExc_TypeError, "out must be a bytearray"); return NULL; }
     Py_buffer view;
-    if (PyObject_GetBuffer(arg, &view, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    if (PyObject_GetBuffer(args[0], &view, PyBUF_C_CONTIGUOUS) < 0) return NULL;
     if (view.len % (Py_ssize_t)sizeof(Cmd)) {
         PyBuffer_Release(&view);
         PyErr_Format(PyExc_ValueError, "command buffer of %zd bytes is not a whole number of %zu-byte records",
@@ -832,20 +864,28 @@ static PyObject *Core_run_batch(Core *c, PyObject *arg) {
         return NULL;
     }
     Py_ssize_t n = view.len / (Py_ssize_t)sizeof(Cmd);
-    PyObject *out = PyByteArray_FromStringAndSize(NULL, 0);
+    PyObject *out = reuse ? Py_NewRef(reuse) : PyByteArray_FromStringAndSize(NULL, 0);
     if (!out) { PyBuffer_Release(&view); return NULL; }
     Ev *saved_ev = c->ev;
     Py_ssize_t saved_cap = c->ev_cap;
-    c->ev_bytearray = out; c->ev = NULL; c->ev_cap = 0; c->ev_n = 0;
+    c->ev_bytearray = out;
+    c->ev = (Ev *)PyByteArray_AS_STRING(out);
+    c->ev_cap = PyByteArray_GET_SIZE(out) / (Py_ssize_t)sizeof(Ev);
+    c->ev_n = 0;
     const Cmd *cmds = (const Cmd *)view.buf;
     int rc = 0;
     for (Py_ssize_t i = 0; i < n && rc >= 0; i++) rc = apply_cmd(c, &cmds[i]);
     Py_ssize_t n_ev = c->ev_n;
+    out = c->ev_bytearray; /* may have been replaced by a copy */
     c->ev_bytearray = NULL; c->ev = saved_ev; c->ev_cap = saved_cap; c->ev_n = 0;
     PyBuffer_Release(&view);
-    if (rc < 0) { Py_DECREF(out); return raise_oom(c); }
-    if (PyByteArray_Resize(out, n_ev * (Py_ssize_t)sizeof(Ev)) < 0) { Py_DECREF(out); return NULL; }
-    return out;
+    if (rc < 0) {
+        Py_DECREF(out);
+        if (PyErr_Occurred()) { c->oom = 0; return NULL; }
+        return raise_oom(c);
+    }
+    if (!reuse && PyByteArray_Resize(out, n_ev * (Py_ssize_t)sizeof(Ev)) < 0) { Py_DECREF(out); return NULL; }
+    return Py_BuildValue("(Nn)", out, n_ev);
 }
 
 static Book *book_arg(Core *c, PyObject *arg) {
@@ -939,7 +979,7 @@ static PyMethodDef Core_methods[] = {
     {"end_session", (PyCFunction)(void (*)(void))Core_end_session, METH_FASTCALL, "Expire DAY orders; return the event count."},
     {"submit_record", (PyCFunction)Core_submit_record, METH_O, "Apply one command record tuple; return the event count."},
     {"last_events", (PyCFunction)Core_last_events, METH_NOARGS, "Events of the last per-command call as packed records."},
-    {"run_batch", (PyCFunction)Core_run_batch, METH_O, "Apply packed command records; return packed event records."},
+    {"run_batch", (PyCFunction)(void (*)(void))Core_run_batch, METH_FASTCALL, "Apply packed command records; return (bytearray of event records, count)."},
     {"l1", (PyCFunction)Core_l1, METH_O, "Top of book of a symbol."},
     {"l2", (PyCFunction)(void (*)(void))Core_l2, METH_FASTCALL, "Aggregated levels of a symbol."},
     {"l3", (PyCFunction)Core_l3, METH_O, "Resting orders of a symbol as packed records."},

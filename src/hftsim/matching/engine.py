@@ -3,8 +3,9 @@
 Three ways in, all giving identical events:
 
 * raw per-command calls (``submit_record`` taking a flat command-record tuple, or ``new_order``,
-  ``cancel``, ``replace``, ``end_session`` taking integers) returning the event count; read the events with :meth:`MatchingEngine.last_events`. No Python
-  object is created per order. This is the path the simulator and the venue use.
+  ``cancel``, ``replace``, ``end_session`` taking integers) returning the event count; read the
+  events with :meth:`MatchingEngine.last_events`. No Python object is created per order. This is
+  the path the simulator and the venue use.
 * :meth:`MatchingEngine.submit` taking a command struct and returning event structs: the friendly one.
 * :meth:`MatchingEngine.run_batch` taking a :data:`~hftsim.core.arrays.COMMAND_DTYPE` array and
   returning an :data:`~hftsim.core.arrays.EVENT_DTYPE` array: replay and benchmarks.
@@ -59,6 +60,8 @@ class MatchingEngine:
         instruments: the symbols; ``symbol_id`` must be 0, 1, ... in order.
         stp_mode: self-trade prevention (owner id 0 is never protected).
         impl: ``"fast"`` for the compiled core, ``"reference"`` for the naive twin.
+        capacity: resting orders per symbol to preallocate room for (the arena still grows by
+            doubling past it); a venue that knows its peak book avoids growing on the hot path.
     """
 
     def __init__(
@@ -66,14 +69,20 @@ class MatchingEngine:
         instruments: Sequence[Instrument],
         stp_mode: StpMode = StpMode.CANCEL_RESTING,
         impl: Literal["fast", "reference"] = "fast",
+        capacity: int = 1024,
     ) -> None:
         self.instruments = check_instruments(instruments)
         self.stp_mode = StpMode(stp_mode)
         self.impl = impl
         if impl == "fast":
-            bands = [(i.band_low_ticks, i.band_high_ticks, i.price_step_ticks, i.lot_size, i.max_order_qty)
-                     for i in self.instruments]
-            self._core = _core.Core(bands, int(self.stp_mode))
+            bands = [
+                (i.band_low_ticks, i.band_high_ticks, i.price_step_ticks, i.lot_size, i.max_order_qty)
+                for i in self.instruments
+            ]
+            if not 1 <= capacity <= 1 << 28:
+                raise ConfigError(f"capacity must be between 1 and 2**28 orders, got {capacity}")
+            self._core = _core.Core(bands, int(self.stp_mode), capacity)
+            self._out = bytearray()
             self._last_events_raw = self._core.last_events
         elif impl == "reference":
             self._core = ReferenceEngine(self.instruments, self.stp_mode)
@@ -86,12 +95,6 @@ class MatchingEngine:
         self.replace = self._core.replace
         self.end_session = self._core.end_session
         self.submit_record = self._core.submit_record
-        self._submitters = {
-            NewOrder: self._submit_new,
-            CancelOrder: self._submit_cancel,
-            ReplaceOrder: self._submit_replace,
-            EndSession: self._submit_end_session,
-        }
 
     # ------------------------------------------------------------ per command
 
@@ -104,30 +107,48 @@ class MatchingEngine:
     def submit(self, cmd: Command, seq: int = 0) -> list[Event]:
         """Apply one command and return its events as structs."""
         try:
-            submitter = self._submitters[type(cmd)]
+            submitter = _SUBMITTERS[type(cmd)]
         except KeyError:
             raise TypeError(f"submit() takes a command struct, got {type(cmd).__name__}") from None
-        submitter(cmd, seq)
+        submitter(self, cmd, seq)
         return events_from_array(self.last_events())
 
     def _submit_new(self, c: NewOrder, seq: int) -> int:
-        return self.new_order(seq, c.ts_event, c.symbol_id, c.side, c.order_type, c.tif, c.post_only,
-                              c.price_ticks, c.qty, c.owner_id, c.client_order_id)
+        return self.new_order(
+            seq,
+            c.ts_event,
+            c.symbol_id,
+            c.side,
+            c.order_type,
+            c.tif,
+            c.post_only,
+            c.price_ticks,
+            c.qty,
+            c.owner_id,
+            c.client_order_id,
+        )
 
     def _submit_cancel(self, c: CancelOrder, seq: int) -> int:
         return self.cancel(seq, c.ts_event, c.symbol_id, c.order_id, c.owner_id, c.client_order_id)
 
     def _submit_replace(self, c: ReplaceOrder, seq: int) -> int:
-        return self.replace(seq, c.ts_event, c.symbol_id, c.order_id, c.owner_id, c.client_order_id,
-                            c.price_ticks, c.qty)
+        return self.replace(
+            seq, c.ts_event, c.symbol_id, c.order_id, c.owner_id, c.client_order_id, c.price_ticks, c.qty
+        )
 
     def _submit_end_session(self, c: EndSession, seq: int) -> int:
         return self.end_session(seq, c.ts_event, c.symbol_id)
 
     # ------------------------------------------------------------ batch
 
-    def run_batch(self, commands: np.ndarray) -> np.ndarray:
+    def run_batch(self, commands: np.ndarray, reuse_buffer: bool = False) -> np.ndarray:
         """Apply :data:`COMMAND_DTYPE` records in order and return their events.
+
+        Args:
+            commands: the commands.
+            reuse_buffer: write the events into the engine's own output buffer and return a view of it,
+                valid until the next ``run_batch`` call, which overwrites it (copy what you keep). This
+                saves allocating and faulting in fresh memory for every batch when streaming.
 
         Raises:
             ConfigError: the array is not a 1-D array of exactly COMMAND_DTYPE (nothing is applied).
@@ -135,21 +156,32 @@ class MatchingEngine:
         check_dtype(commands, COMMAND_DTYPE, "commands")
         if self.impl == "reference":
             return self._core.run_batch(commands)
-        raw = self._core.run_batch(np.ascontiguousarray(commands))
-        return np.frombuffer(raw, dtype=EVENT_DTYPE)
+        buf, n = self._core.run_batch(np.ascontiguousarray(commands), self._out if reuse_buffer else None)
+        if reuse_buffer:
+            self._out = buf
+        return np.frombuffer(buf, dtype=EVENT_DTYPE, count=n)
 
     # ------------------------------------------------------------ views
 
     def l1(self, symbol_id: int) -> L1:
         """Top of book of a symbol."""
         bp, bq, bn, ap, aq, an = self._core.l1(symbol_id)
-        return L1(symbol_id=symbol_id, bid_px_ticks=bp, bid_qty=bq, bid_orders=bn, ask_px_ticks=ap,
-                  ask_qty=aq, ask_orders=an)
+        return L1(
+            symbol_id=symbol_id,
+            bid_px_ticks=bp,
+            bid_qty=bq,
+            bid_orders=bn,
+            ask_px_ticks=ap,
+            ask_qty=aq,
+            ask_orders=an,
+        )
 
     def l2(self, symbol_id: int, depth: int = 10) -> L2:
         """The best ``depth`` aggregated levels of each side."""
         bids, asks = self._core.l2(symbol_id, depth)
-        return L2(symbol_id=symbol_id, bids=tuple(Level(*b) for b in bids), asks=tuple(Level(*a) for a in asks))
+        return L2(
+            symbol_id=symbol_id, bids=tuple(Level(*b) for b in bids), asks=tuple(Level(*a) for a in asks)
+        )
 
     def l3(self, symbol_id: int) -> np.ndarray:
         """Resting orders as :data:`L3_DTYPE`: bids best first, then asks; FIFO within a level."""
@@ -167,3 +199,13 @@ class MatchingEngine:
     def digest(self) -> str:
         """Hash of every book and the id counters: equal states give equal digests."""
         return books_digest((self.l3(i) for i in range(len(self.instruments))), *self.counters())
+
+
+# Plain functions, not bound methods kept on the instance: that would be a reference cycle, and an
+# engine (with its arena) would then outlive its last user until the cyclic GC runs.
+_SUBMITTERS = {
+    NewOrder: MatchingEngine._submit_new,
+    CancelOrder: MatchingEngine._submit_cancel,
+    ReplaceOrder: MatchingEngine._submit_replace,
+    EndSession: MatchingEngine._submit_end_session,
+}

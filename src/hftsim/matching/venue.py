@@ -29,8 +29,13 @@ class Venue:
         impl: ``"fast"`` or ``"reference"``.
     """
 
-    def __init__(self, instruments: Sequence[Instrument], clock: Clock, stp_mode: StpMode = StpMode.CANCEL_RESTING,
-                 impl: Literal["fast", "reference"] = "fast") -> None:
+    def __init__(
+        self,
+        instruments: Sequence[Instrument],
+        clock: Clock,
+        stp_mode: StpMode = StpMode.CANCEL_RESTING,
+        impl: Literal["fast", "reference"] = "fast",
+    ) -> None:
         self.engine = MatchingEngine(instruments, stp_mode, impl)
         self.instruments = self.engine.instruments
         self._clock = clock

@@ -29,8 +29,15 @@ from hftsim.core import (
 from hftsim.matching import MatchingEngine, _core
 
 INS = (
-    Instrument(symbol="XYZ", symbol_id=0, lot_size=10, price_step_ticks=5, band_low_ticks=100,
-               band_high_ticks=200, max_order_qty=1000),
+    Instrument(
+        symbol="XYZ",
+        symbol_id=0,
+        lot_size=10,
+        price_step_ticks=5,
+        band_low_ticks=100,
+        band_high_ticks=200,
+        max_order_qty=1000,
+    ),
 )
 BUY, SELL = Side.BUY, Side.SELL
 
@@ -41,13 +48,28 @@ def engine(request):
 
 
 def limit(side, px, qty, owner=1, clid=0, tif=TimeInForce.GTC, post_only=False):
-    return NewOrder(symbol_id=0, client_order_id=clid, owner_id=owner, side=side, price_ticks=px, qty=qty,
-                    tif=tif, post_only=post_only)
+    return NewOrder(
+        symbol_id=0,
+        client_order_id=clid,
+        owner_id=owner,
+        side=side,
+        price_ticks=px,
+        qty=qty,
+        tif=tif,
+        post_only=post_only,
+    )
 
 
 def market(side, qty, owner=1, tif=TimeInForce.IOC):
-    return NewOrder(symbol_id=0, client_order_id=0, owner_id=owner, side=side, qty=qty,
-                    order_type=OrderType.MARKET, tif=tif)
+    return NewOrder(
+        symbol_id=0,
+        client_order_id=0,
+        owner_id=owner,
+        side=side,
+        qty=qty,
+        order_type=OrderType.MARKET,
+        tif=tif,
+    )
 
 
 def of(events, cls):
@@ -58,13 +80,19 @@ def test_core_record_sizes_match_numpy_dtypes():
     from hftsim.core import EVENT_DTYPE, L3_DTYPE
 
     assert (_core.CMD_SIZE, _core.EVENT_SIZE, _core.L3_SIZE) == (
-        COMMAND_DTYPE.itemsize, EVENT_DTYPE.itemsize, L3_DTYPE.itemsize)
+        COMMAND_DTYPE.itemsize,
+        EVENT_DTYPE.itemsize,
+        L3_DTYPE.itemsize,
+    )
 
 
 @pytest.mark.parametrize(
     ("cmd", "reason"),
     [
-        (NewOrder(symbol_id=7, client_order_id=1, side=BUY, qty=10, price_ticks=150), RejectReason.UNKNOWN_SYMBOL),
+        (
+            NewOrder(symbol_id=7, client_order_id=1, side=BUY, qty=10, price_ticks=150),
+            RejectReason.UNKNOWN_SYMBOL,
+        ),
         (limit(BUY, 151, 10), RejectReason.OFF_TICK),
         (limit(BUY, 95, 10), RejectReason.OUT_OF_BAND),
         (limit(SELL, 205, 10), RejectReason.OUT_OF_BAND),
@@ -73,8 +101,10 @@ def test_core_record_sizes_match_numpy_dtypes():
         (limit(BUY, 150, 15), RejectReason.OFF_LOT),
         (limit(BUY, 150, 1010), RejectReason.QTY_TOO_LARGE),
         (CancelOrder(symbol_id=0, order_id=999, owner_id=1), RejectReason.UNKNOWN_ORDER),
-        (ReplaceOrder(symbol_id=0, order_id=999, owner_id=1, client_order_id=5, price_ticks=150, qty=10),
-         RejectReason.UNKNOWN_ORDER),
+        (
+            ReplaceOrder(symbol_id=0, order_id=999, owner_id=1, client_order_id=5, price_ticks=150, qty=10),
+            RejectReason.UNKNOWN_ORDER,
+        ),
         (market(BUY, 10, tif=TimeInForce.IOC).__replace__(post_only=True), RejectReason.INVALID_ORDER_TYPE),
     ],
 )
@@ -173,22 +203,29 @@ def test_engine_post_only_crossing_rejected_resting_accepted(engine):
 def test_engine_replace_decrease_keeps_priority_increase_and_price_change_lose_it(engine):
     a = engine.submit(limit(BUY, 150, 30, owner=1, clid=1))[0].order_id
     b = engine.submit(limit(BUY, 150, 30, owner=2, clid=1))[0].order_id
-    [rep, delta] = engine.submit(ReplaceOrder(symbol_id=0, order_id=a, owner_id=1, client_order_id=2,
-                                              price_ticks=150, qty=20))
-    assert rep.is_priority_kept and (rep.prev_leaves_qty, rep.leaves_qty) == (30, 20) and delta.level_qty == 50
+    [rep, delta] = engine.submit(
+        ReplaceOrder(symbol_id=0, order_id=a, owner_id=1, client_order_id=2, price_ticks=150, qty=20)
+    )
+    assert (
+        rep.is_priority_kept and (rep.prev_leaves_qty, rep.leaves_qty) == (30, 20) and delta.level_qty == 50
+    )
     assert engine.l3(0)["order_id"].tolist() == [a, b]
-    rep = engine.submit(ReplaceOrder(symbol_id=0, order_id=a, owner_id=1, client_order_id=3, price_ticks=150,
-                                     qty=40))[0]
+    rep = engine.submit(
+        ReplaceOrder(symbol_id=0, order_id=a, owner_id=1, client_order_id=3, price_ticks=150, qty=40)
+    )[0]
     assert not rep.is_priority_kept and engine.l3(0)["order_id"].tolist() == [b, a]
-    engine.submit(ReplaceOrder(symbol_id=0, order_id=b, owner_id=2, client_order_id=2, price_ticks=155, qty=30))
+    engine.submit(
+        ReplaceOrder(symbol_id=0, order_id=b, owner_id=2, client_order_id=2, price_ticks=155, qty=30)
+    )
     assert engine.l3(0)["order_id"].tolist() == [b, a] and engine.l1(0).bid_px_ticks == 155
 
 
 def test_engine_replace_to_crossing_price_trades_as_aggressor(engine):
     engine.submit(limit(SELL, 160, 10, owner=1))
     bid = engine.submit(limit(BUY, 150, 20, owner=2, clid=1))[0].order_id
-    events = engine.submit(ReplaceOrder(symbol_id=0, order_id=bid, owner_id=2, client_order_id=2,
-                                        price_ticks=165, qty=20))
+    events = engine.submit(
+        ReplaceOrder(symbol_id=0, order_id=bid, owner_id=2, client_order_id=2, price_ticks=165, qty=20)
+    )
     assert isinstance(events[0], OrderReplaced)
     [trade] = of(events, Trade)
     assert (trade.price_ticks, trade.qty, trade.aggressor_order_id) == (160, 10, bid)
@@ -262,9 +299,13 @@ def test_engine_batch_unknown_command_kind_rejected(engine):
 
 
 def test_engine_struct_and_batch_apis_give_identical_events(engine):
-    cmds = [limit(SELL, 160, 10, owner=1, clid=1), limit(SELL, 165, 20, owner=2, clid=1),
-            limit(BUY, 170, 25, owner=3, clid=1), CancelOrder(symbol_id=0, order_id=2, owner_id=2),
-            limit(BUY, 95, 10)]
+    cmds = [
+        limit(SELL, 160, 10, owner=1, clid=1),
+        limit(SELL, 165, 20, owner=2, clid=1),
+        limit(BUY, 170, 25, owner=3, clid=1),
+        CancelOrder(symbol_id=0, order_id=2, owner_id=2),
+        limit(BUY, 95, 10),
+    ]
     per_command = []
     for seq, c in enumerate(cmds, start=1):
         engine.submit(c, seq)
@@ -293,3 +334,18 @@ def test_engine_rejects_bad_instrument_lists():
         MatchingEngine([Instrument(symbol="A", symbol_id=0), Instrument(symbol="A", symbol_id=1)])
     with pytest.raises(ConfigError, match="impl"):
         MatchingEngine(INS, impl="turbo")
+
+
+def test_engine_is_freed_without_the_cyclic_gc():
+    import gc
+    import weakref
+
+    gc.disable()
+    try:
+        engine = MatchingEngine(INS, impl="fast")
+        engine.submit(limit(BUY, 150, 10))
+        ref = weakref.ref(engine)
+        del engine
+        assert ref() is None, "MatchingEngine is part of a reference cycle"
+    finally:
+        gc.enable()
