@@ -1,0 +1,45 @@
+"""Nasdaq TotalView-ITCH 5.0: the venue's market-data message codec and an ITCH file reader."""
+
+from hftsim.net.itch.codec import (
+    MAX_PRICE_E4,
+    MAX_TIMESTAMP_NS,
+    MESSAGE_LENGTHS,
+    AddOrder,
+    AddOrderMpid,
+    ItchMessage,
+    OrderCancel,
+    OrderDelete,
+    OrderExecuted,
+    OrderExecutedWithPrice,
+    OrderReplace,
+    StockDirectory,
+    SystemEvent,
+    TradeNonCross,
+    decode,
+    encode,
+    pack_into,
+)
+from hftsim.net.itch.reader import iter_itch_file, iter_raw_messages, open_itch_file
+
+__all__ = [
+    "AddOrder",
+    "AddOrderMpid",
+    "ItchMessage",
+    "MAX_PRICE_E4",
+    "MAX_TIMESTAMP_NS",
+    "MESSAGE_LENGTHS",
+    "OrderCancel",
+    "OrderDelete",
+    "OrderExecuted",
+    "OrderExecutedWithPrice",
+    "OrderReplace",
+    "StockDirectory",
+    "SystemEvent",
+    "TradeNonCross",
+    "decode",
+    "encode",
+    "iter_itch_file",
+    "iter_raw_messages",
+    "open_itch_file",
+    "pack_into",
+]
