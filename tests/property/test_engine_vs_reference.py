@@ -107,3 +107,22 @@ def test_engine_invariants_hold_after_every_command(cmds, stp):
     fills = engine.run_batch(np.zeros(0, dtype=cmds.dtype))
     assert len(fills) == 0
     assert all(v >= 0 for v in traded.values())
+
+
+@given(
+    cmds=command_records(),
+    stp=st.sampled_from(list(StpMode)),
+    cut=st.floats(0, 1),
+    impl=st.sampled_from(["fast", "reference"]),
+)
+def test_engine_restored_from_snapshot_continues_identically(cmds, stp, cut, impl):
+    k = int(cut * len(cmds))
+    straight = MatchingEngine(INSTRUMENTS, stp, impl="fast")
+    expected = straight.run_batch(cmds)
+    first = MatchingEngine(INSTRUMENTS, stp, impl="fast")
+    head = first.run_batch(cmds[:k])
+    restored = MatchingEngine.from_snapshot(INSTRUMENTS, first.snapshot(), stp, impl=impl)
+    assert restored.digest() == first.digest()
+    tail = restored.run_batch(cmds[k:])
+    np.testing.assert_array_equal(np.concatenate([head, tail]).astype(EVENT_DTYPE), expected)
+    assert restored.digest() == straight.digest()

@@ -231,6 +231,32 @@ class ReferenceEngine:
                     )
         return records(rows, L3_DTYPE)
 
+    def load_orders(self, symbol_id: int, l3: np.ndarray) -> None:
+        """Append resting orders (L3 records in priority order) to an empty book, keeping their ids."""
+        book = self._books[symbol_id]
+        if book.by_id:
+            raise ValueError("load_orders needs an empty book")
+        for i, (oid, clid, px, leaves, owner, side, tif, post) in enumerate(np.asarray(l3).tolist()):
+            ins = book.instrument
+            if (
+                not ins.band_low_ticks <= px <= ins.band_high_ticks
+                or leaves <= 0
+                or side not in (1, -1)
+                or oid in book.by_id
+                or (clid != 0 and self._clid_taken(book, owner, clid))
+                or self._would_cross(book, side, px)
+            ):
+                raise ValueError(f"record {i} (order {oid}) is not a valid resting order of this book")
+            order = _Order(oid, clid, owner, side, px, leaves, tif, bool(post))
+            book.by_id[oid] = order
+            book.rest(order)
+
+    def set_counters(self, next_order_id: int, next_exec_id: int) -> None:
+        """Restore the id counters."""
+        if next_order_id < 1 or next_exec_id < 1:
+            raise ValueError("counters start at 1")
+        self._next_order_id, self._next_exec_id = next_order_id, next_exec_id
+
     def counters(self) -> tuple[int, int]:
         """(next_order_id, next_exec_id)."""
         return self._next_order_id, self._next_exec_id

@@ -954,6 +954,62 @@ static PyObject *Core_l3(Core *c, PyObject *arg) {
     return out;
 }
 
+/* load_orders(symbol_id, l3_bytes): append resting orders (L3_DTYPE records, in priority order) to an
+ * empty book, keeping their ids. Used to restore a snapshot; the records must be a valid book. */
+static PyObject *Core_load_orders(Core *c, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) { PyErr_SetString(PyExc_TypeError, "load_orders(symbol_id, records)"); return NULL; }
+    Book *b = book_arg(c, args[0]);
+    if (!b) return NULL;
+    if (b->n_live) { PyErr_SetString(PyExc_ValueError, "load_orders needs an empty book"); return NULL; }
+    Py_buffer view;
+    if (PyObject_GetBuffer(args[1], &view, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    if (view.len % (Py_ssize_t)sizeof(L3Rec)) {
+        PyBuffer_Release(&view);
+        PyErr_SetString(PyExc_ValueError, "records must be whole L3_DTYPE records");
+        return NULL;
+    }
+    Py_ssize_t n = view.len / (Py_ssize_t)sizeof(L3Rec);
+    const L3Rec *r = (const L3Rec *)view.buf;
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const L3Rec *q = &r[i];
+        if (q->price_ticks < b->band_lo || q->price_ticks > b->band_hi || q->leaves_qty <= 0 ||
+            (q->side != 1 && q->side != -1) || id_find(b, q->order_id) >= 0 ||
+            (q->client_order_id != 0 && clid_find(b, q->owner_id, q->client_order_id) >= 0)) {
+            PyBuffer_Release(&view);
+            PyErr_Format(PyExc_ValueError, "record %zd (order %lld) is not a valid resting order of this book", i,
+                         (long long)q->order_id);
+            return NULL;
+        }
+        int32_t l = (int32_t)(q->price_ticks - b->band_lo);
+        if ((q->side > 0 && b->best_ask >= 0 && l >= b->best_ask) || (q->side < 0 && b->best_bid >= 0 && l <= b->best_bid)) {
+            PyBuffer_Release(&view);
+            PyErr_Format(PyExc_ValueError, "record %zd (order %lld) would cross the book", i, (long long)q->order_id);
+            return NULL;
+        }
+        int32_t s = slot_alloc(b);
+        if (s < 0) { PyBuffer_Release(&view); return PyErr_NoMemory(); }
+        b->o_id[s] = q->order_id; b->o_clid[s] = q->client_order_id; b->o_leaves[s] = q->leaves_qty;
+        b->o_owner[s] = q->owner_id; b->o_side[s] = q->side; b->o_tif[s] = q->tif; b->o_post[s] = q->post_only;
+        b->o_lvl[s] = l;
+        if (slot_index(b, s) < 0) { PyBuffer_Release(&view); return PyErr_NoMemory(); }
+        level_append(b, s);
+    }
+    PyBuffer_Release(&view);
+    Py_RETURN_NONE;
+}
+
+/* set_counters(next_order_id, next_exec_id) */
+static PyObject *Core_set_counters(Core *c, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2) { PyErr_SetString(PyExc_TypeError, "set_counters(next_order_id, next_exec_id)"); return NULL; }
+    int err = 0;
+    int64_t o = arg_i64(args, 0, &err), e = arg_i64(args, 1, &err);
+    if (err) return NULL;
+    if (o < 1 || e < 1) { PyErr_SetString(PyExc_ValueError, "counters start at 1"); return NULL; }
+    c->next_order_id = o;
+    c->next_exec_id = e;
+    Py_RETURN_NONE;
+}
+
 static PyObject *Core_counters(Core *c, PyObject *unused) {
     return Py_BuildValue("(LL)", (long long)c->next_order_id, (long long)c->next_exec_id);
 }
@@ -984,6 +1040,8 @@ static PyMethodDef Core_methods[] = {
     {"l2", (PyCFunction)(void (*)(void))Core_l2, METH_FASTCALL, "Aggregated levels of a symbol."},
     {"l3", (PyCFunction)Core_l3, METH_O, "Resting orders of a symbol as packed records."},
     {"counters", (PyCFunction)Core_counters, METH_NOARGS, "(next_order_id, next_exec_id)."},
+    {"load_orders", (PyCFunction)(void (*)(void))Core_load_orders, METH_FASTCALL, "Restore resting orders into an empty book."},
+    {"set_counters", (PyCFunction)(void (*)(void))Core_set_counters, METH_FASTCALL, "Restore the id counters."},
     {"live_orders", (PyCFunction)Core_live_orders, METH_O, "Number of resting orders of a symbol."},
     {"arena_bytes", (PyCFunction)Core_arena_bytes, METH_O, "Bytes held by a symbol's arena and maps."},
     {NULL, NULL, 0, NULL},

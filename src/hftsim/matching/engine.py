@@ -15,6 +15,7 @@ from __future__ import annotations
 
 from typing import Literal, Sequence
 
+import msgspec
 import numpy as np
 
 from hftsim.book.digest import books_digest
@@ -35,7 +36,15 @@ from hftsim.core.messages import (
 )
 from hftsim.matching import _core
 
-__all__ = ["MatchingEngine", "check_instruments"]
+__all__ = ["EngineSnapshot", "MatchingEngine", "check_instruments"]
+
+
+class EngineSnapshot(msgspec.Struct, frozen=True, kw_only=True):
+    """The matching state of a venue: resting orders per symbol (L3 records) and the id counters."""
+
+    next_order_id: int
+    next_exec_id: int
+    books: tuple[np.ndarray, ...]
 
 
 def check_instruments(instruments: Sequence[Instrument]) -> tuple[Instrument, ...]:
@@ -195,6 +204,47 @@ class MatchingEngine:
     def counters(self) -> tuple[int, int]:
         """(next_order_id, next_exec_id)."""
         return self._core.counters()
+
+    def snapshot(self) -> EngineSnapshot:
+        """The whole matching state: every resting order in priority order and the id counters."""
+        next_order_id, next_exec_id = self.counters()
+        return EngineSnapshot(
+            next_order_id=next_order_id,
+            next_exec_id=next_exec_id,
+            books=tuple(np.array(self.l3(i)) for i in range(len(self.instruments))),
+        )
+
+    @classmethod
+    def from_snapshot(
+        cls,
+        instruments: Sequence[Instrument],
+        snapshot: EngineSnapshot,
+        stp_mode: StpMode = StpMode.CANCEL_RESTING,
+        impl: Literal["fast", "reference"] = "fast",
+    ) -> MatchingEngine:
+        """Rebuild an engine in exactly the state of ``snapshot`` (same digest).
+
+        Raises:
+            ConfigError: the snapshot does not fit the instruments or is not a valid book.
+        """
+        engine = cls(instruments, stp_mode, impl)
+        if len(snapshot.books) != len(engine.instruments):
+            raise ConfigError(
+                f"snapshot has {len(snapshot.books)} books; the instruments list {len(engine.instruments)}"
+            )
+        for symbol_id, l3 in enumerate(snapshot.books):
+            check_dtype(l3, L3_DTYPE, f"snapshot.books[{symbol_id}]")
+            try:
+                engine._core.load_orders(symbol_id, np.ascontiguousarray(l3))
+            except ValueError as e:
+                raise ConfigError(
+                    f"snapshot.books[{symbol_id}] ({engine.instruments[symbol_id].symbol}): {e}"
+                ) from e
+        try:
+            engine._core.set_counters(snapshot.next_order_id, snapshot.next_exec_id)
+        except ValueError as e:
+            raise ConfigError(f"snapshot counters: {e}") from e
+        return engine
 
     def digest(self) -> str:
         """Hash of every book and the id counters: equal states give equal digests."""

@@ -349,3 +349,26 @@ def test_engine_is_freed_without_the_cyclic_gc():
         assert ref() is None, "MatchingEngine is part of a reference cycle"
     finally:
         gc.enable()
+
+
+def test_engine_snapshot_restore_rejects_invalid_books():
+    from hftsim.core import L3_DTYPE
+    from hftsim.matching import EngineSnapshot
+
+    engine = MatchingEngine(INS)
+    engine.submit(limit(BUY, 150, 10, clid=1))
+    engine.submit(limit(SELL, 160, 10, clid=2))
+    snap = engine.snapshot()
+    crossed = np.concatenate([snap.books[0], snap.books[0][:1]]).astype(L3_DTYPE)
+    crossed[-1]["order_id"], crossed[-1]["side"], crossed[-1]["price_ticks"] = 99, -1, 150
+    for impl in ("fast", "reference"):
+        with pytest.raises(ConfigError, match="XYZ.*order 99"):
+            MatchingEngine.from_snapshot(
+                INS, EngineSnapshot(next_order_id=3, next_exec_id=1, books=(crossed,)), impl=impl
+            )
+        with pytest.raises(ConfigError, match="snapshot has 2 books"):
+            MatchingEngine.from_snapshot(
+                INS, EngineSnapshot(next_order_id=3, next_exec_id=1, books=snap.books * 2), impl=impl
+            )
+    restored = MatchingEngine.from_snapshot(INS, snap)
+    assert restored.digest() == engine.digest()
