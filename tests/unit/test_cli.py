@@ -1,0 +1,83 @@
+"""The installed ``hftsim`` console script, run as a user runs it."""
+
+import json
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from hftsim.core import COMMAND_DTYPE
+
+HFTSIM = shutil.which("hftsim", path=str(Path(sys.executable).parent)) or "hftsim"
+
+
+def run(*args, cwd=None):
+    return subprocess.run([HFTSIM, *args], capture_output=True, text=True, timeout=120, cwd=cwd)
+
+
+def test_cli_help_lists_every_command():
+    done = run("--help")
+    assert done.returncode == 0, done.stderr
+    for name in ("demo", "bench", "replay", "hawkes", "facts"):
+        assert name in done.stdout
+
+
+@pytest.mark.parametrize("command", ["bench", "replay", "demo", "hawkes", "facts"])
+def test_cli_subcommand_help(command):
+    done = run(command, "--help")
+    assert done.returncode == 0, done.stderr
+    assert "usage: hftsim" in done.stdout
+
+
+def test_cli_unknown_command_exits_2():
+    done = run("frobnicate")
+    assert done.returncode == 2 and "invalid choice" in done.stderr
+
+
+def test_cli_replay_bad_file_clear_error_no_traceback(tmp_path):
+    bad = tmp_path / "bad.npy"
+    np.save(bad, np.zeros(3, dtype=[("seq", "<i8")]))
+    done = run("replay", str(bad))
+    assert done.returncode == 2
+    assert "missing fields" in done.stderr and "Traceback" not in done.stderr
+    done = run("replay", str(tmp_path / "absent.parquet"))
+    assert done.returncode == 2 and "no such file" in done.stderr
+
+
+def test_cli_replay_writes_events_and_prints_digest(tmp_path):
+    cmds = np.zeros(2, dtype=COMMAND_DTYPE)
+    cmds["seq"] = [1, 2]
+    cmds["kind"] = 1
+    cmds["side"] = [-1, 1]
+    cmds["order_type"] = 1
+    cmds["tif"] = 1
+    cmds["price_ticks"] = 100
+    cmds["qty"] = 10
+    cmds["owner_id"] = [1, 2]
+    np.save(tmp_path / "cmds.npy", cmds)
+    done = run("replay", str(tmp_path / "cmds.npy"), "--out", str(tmp_path / "events.npy"))
+    assert done.returncode == 0, done.stderr
+    assert "2 commands -> " in done.stdout and "digest" in done.stdout
+    events = np.load(tmp_path / "events.npy")
+    assert (events["kind"] == 7).sum() == 1  # one trade
+
+
+@pytest.mark.slow
+def test_cli_bench_engine_quick_json_has_the_issue_keys(tmp_path):
+    done = run("bench", "engine", "--quick", "--json", "--results", str(tmp_path), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    figures = json.loads(done.stdout)
+    for key in (
+        "batch_msgs_per_s",
+        "msgs_per_s",
+        "p50_ns",
+        "p99_ns",
+        "p999_ns",
+        "peak_rss_mb",
+        "resting_1m_growth_mb",
+    ):
+        assert figures[key] > 0
+    assert (tmp_path / "bench_engine.csv").read_text().count("\n") == 2  # header and one row
