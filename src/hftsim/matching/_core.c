@@ -15,10 +15,14 @@
  * naive twin that property tests compare this engine against event for event.
  */
 #define PY_SSIZE_T_CLEAN
+#ifdef __linux__
+#define _GNU_SOURCE /* mremap */
+#endif
 #include <Python.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 
 /* ------------------------------------------------------------------ records (see core/arrays.py) */
 
@@ -103,6 +107,37 @@ typedef struct {
     int oom;
 } Core;
 
+/*
+ * Large arrays (arena, maps, ladder) live in their own anonymous mappings: growth by mremap never
+ * copies or leaves heap holes behind, untouched pages cost nothing, and freed memory goes back to the
+ * OS at once. (With malloc, glibc's rising mmap threshold moved them onto the heap, where doubling left
+ * fragments: 1M resting orders cost 74 MB of RSS instead of the arrays' 59 MB.)
+ */
+static void *big_realloc(void *p, size_t old_bytes, size_t new_bytes) {
+    if (new_bytes == 0) new_bytes = 1;
+    if (!p) {
+        void *q = mmap(NULL, new_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+        return q == MAP_FAILED ? NULL : q;
+    }
+#ifdef __linux__
+    void *q = mremap(p, old_bytes, new_bytes, MREMAP_MAYMOVE);
+    return q == MAP_FAILED ? NULL : q;
+#else
+    void *q = mmap(NULL, new_bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    if (q == MAP_FAILED) return NULL;
+    memcpy(q, p, old_bytes < new_bytes ? old_bytes : new_bytes);
+    munmap(p, old_bytes);
+    return q;
+#endif
+}
+
+static void big_free(void *p, size_t bytes) {
+    if (p) munmap(p, bytes ? bytes : 1);
+}
+
+/* zero-filled, like calloc */
+static void *big_zeros(size_t bytes) { return big_realloc(NULL, 0, bytes); }
+
 static inline uint64_t mix64(uint64_t x) {
     x ^= x >> 30; x *= 0xbf58476d1ce4e5b9ULL;
     x ^= x >> 27; x *= 0x94d049bb133111ebULL;
@@ -116,7 +151,7 @@ static inline uint64_t hash_clid(int32_t owner, int64_t clid) {
 }
 
 static int map_init(Map *m, uint32_t nb) {
-    m->buckets = (int32_t *)calloc(nb, sizeof(int32_t));
+    m->buckets = (int32_t *)big_zeros((size_t)nb * sizeof(int32_t));
     m->mask = nb - 1;
     m->n = 0;
     return m->buckets ? 0 : -1;
@@ -158,7 +193,7 @@ static int map_grow(Book *b, Map *m, int is_clid) {
     if (map_init(m, (old.mask + 1) * 2) < 0) { *m = old; return -1; }
     for (uint32_t i = 0; i <= old.mask; i++)
         if (old.buckets[i]) map_put(b, m, is_clid, old.buckets[i] - 1);
-    free(old.buckets);
+    big_free(old.buckets, ((size_t)old.mask + 1) * sizeof(int32_t));
     return 0;
 }
 
@@ -182,11 +217,11 @@ static void map_del(Book *b, Map *m, int is_clid, int32_t s) {
     m->n--;
 }
 
-#define GROW(arr, type, ncap)                                              \
-    do {                                                                   \
-        void *p_ = realloc((arr), (size_t)(ncap) * sizeof(type));          \
-        if (!p_) return -1;                                                \
-        (arr) = (type *)p_;                                                \
+#define GROW(arr, type, ncap)                                                                  \
+    do {                                                                                       \
+        void *p_ = big_realloc((arr), (size_t)b->cap * sizeof(type), (size_t)(ncap) * sizeof(type)); \
+        if (!p_) return -1;                                                                    \
+        (arr) = (type *)p_;                                                                    \
     } while (0)
 
 static int arena_grow(Book *b) {
@@ -291,10 +326,14 @@ static void level_unlink(Book *b, int32_t s) {
 }
 
 static void book_free(Book *b) {
-    free(b->lvl_head); free(b->lvl_tail); free(b->lvl_count); free(b->lvl_qty); free(b->bitmap);
-    free(b->o_id); free(b->o_clid); free(b->o_leaves); free(b->o_owner); free(b->o_prev); free(b->o_next);
-    free(b->o_lvl); free(b->o_side); free(b->o_tif); free(b->o_post);
-    free(b->ids.buckets); free(b->clids.buckets);
+    size_t w = (size_t)b->width, cap = (size_t)b->cap;
+    big_free(b->lvl_head, w * 4); big_free(b->lvl_tail, w * 4); big_free(b->lvl_count, w * 4);
+    big_free(b->lvl_qty, w * 8); big_free(b->bitmap, (size_t)b->nwords * 8);
+    big_free(b->o_id, cap * 8); big_free(b->o_clid, cap * 8); big_free(b->o_leaves, cap * 8);
+    big_free(b->o_owner, cap * 4); big_free(b->o_prev, cap * 4); big_free(b->o_next, cap * 4);
+    big_free(b->o_lvl, cap * 4); big_free(b->o_side, cap); big_free(b->o_tif, cap); big_free(b->o_post, cap);
+    if (b->ids.buckets) big_free(b->ids.buckets, ((size_t)b->ids.mask + 1) * 4);
+    if (b->clids.buckets) big_free(b->clids.buckets, ((size_t)b->clids.mask + 1) * 4);
     memset(b, 0, sizeof(*b));
 }
 
@@ -305,12 +344,12 @@ static int book_init(Book *b, int64_t lo, int64_t hi, int64_t step, int64_t lot,
     b->nwords = (b->width + 63) / 64;
     b->best_bid = b->best_ask = -1;
     b->free_head = -1;
-    /* calloc: pages of the ladder that are never touched cost no memory */
-    b->lvl_head = (int32_t *)calloc(b->width, sizeof(int32_t));
-    b->lvl_tail = (int32_t *)calloc(b->width, sizeof(int32_t));
-    b->lvl_count = (int32_t *)calloc(b->width, sizeof(int32_t));
-    b->lvl_qty = (int64_t *)calloc(b->width, sizeof(int64_t));
-    b->bitmap = (uint64_t *)calloc(b->nwords, sizeof(uint64_t));
+    /* zero-filled mappings: pages of the ladder that are never touched cost no memory */
+    b->lvl_head = (int32_t *)big_zeros((size_t)b->width * sizeof(int32_t));
+    b->lvl_tail = (int32_t *)big_zeros((size_t)b->width * sizeof(int32_t));
+    b->lvl_count = (int32_t *)big_zeros((size_t)b->width * sizeof(int32_t));
+    b->lvl_qty = (int64_t *)big_zeros((size_t)b->width * sizeof(int64_t));
+    b->bitmap = (uint64_t *)big_zeros((size_t)b->nwords * sizeof(uint64_t));
     if (!b->lvl_head || !b->lvl_tail || !b->lvl_count || !b->lvl_qty || !b->bitmap) return -1;
     /* the maps start small and double with the live count: sparse maps would spread lookups over
      * memory the cache cannot hold */
