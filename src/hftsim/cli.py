@@ -23,6 +23,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "demo": ("hftsim.demo", "run the main job on embedded defaults"),
     "bench": ("hftsim.bench.cli", "run a benchmark suite (engine, hawkes, journal, sim, oms)"),
     "replay": ("hftsim.matching.cli", "replay a command file through the matching engine"),
+    "regress": ("hftsim.bench.regress", "compare two result directories; exit 1 on a regression"),
     "simulate": ("hftsim.sim.cli", "run a simulation scenario"),
     "scenarios": ("hftsim.sim.cli", "list the scenarios shipped with hftsim"),
     "hawkes": ("hftsim.flow.hawkes.cli", "simulate, fit and diagnose Hawkes processes"),

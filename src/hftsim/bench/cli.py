@@ -94,6 +94,15 @@ def _run(args: argparse.Namespace) -> int:
     figures = module.run(quick=args.quick)
     targets = getattr(module, "TARGETS", {})
     path = write_row(args.results, args.suite, figures)
+    if args.perf_dir:
+        from hftsim.bench.regress import perf_rows, write_perf
+
+        mode = "quick" if args.quick else "full"
+        write_perf(
+            args.perf_dir,
+            perf_rows(args.suite, figures, mode),
+            {args.suite: f"{getattr(module, 'SCENARIO_VERSION', '1')}-{mode}"},
+        )
     if args.json:
         print(json.dumps(figures))
     else:
