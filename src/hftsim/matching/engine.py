@@ -113,6 +113,16 @@ class MatchingEngine:
             return self._core.last_events()
         return np.frombuffer(self._last_events_raw(), dtype=EVENT_DTYPE)
 
+    def last_events_bytes(self) -> bytes:
+        """Events of the last raw per-command call as packed EVENT_DTYPE bytes (no numpy object)."""
+        if self._last_events_raw is None:
+            return self._core.last_events().tobytes()
+        return self._last_events_raw()
+
+    def l1_tuple(self, symbol_id: int) -> tuple[int, int, int, int, int, int]:
+        """Top of book as (bid_px, bid_qty, bid_orders, ask_px, ask_qty, ask_orders), zeros when empty."""
+        return tuple(self._core.l1(symbol_id))
+
     def submit(self, cmd: Command, seq: int = 0) -> list[Event]:
         """Apply one command and return its events as structs."""
         try:
