@@ -67,7 +67,8 @@ def test_cli_replay_writes_events_and_prints_digest(tmp_path):
 
 @pytest.mark.slow
 def test_cli_bench_engine_quick_json_has_the_issue_keys(tmp_path):
-    done = run("bench", "engine", "--quick", "--json", "--results", str(tmp_path), cwd=tmp_path)
+    done = run("bench", "engine", "--quick", "--json", "--results", str(tmp_path), "--perf-dir",
+               str(tmp_path / "run1"), cwd=tmp_path)
     assert done.returncode == 0, done.stderr
     figures = json.loads(done.stdout)
     for key in (
@@ -81,3 +82,5 @@ def test_cli_bench_engine_quick_json_has_the_issue_keys(tmp_path):
     ):
         assert figures[key] > 0
     assert (tmp_path / "bench_engine.csv").read_text().count("\n") == 2  # header and one row
+    perf = (tmp_path / "run1" / "perf.csv").read_text()
+    assert "engine,p99_ns,ns," in perf and "engine,batch_msgs_per_s,1/s," in perf

@@ -20,6 +20,7 @@ SUITES = {
     "journal": "hftsim.bench.journal",
     "sim": "hftsim.bench.sim",
     "oms": "hftsim.bench.oms",
+    "venue": "hftsim.bench.venue",
 }
 
 
@@ -31,6 +32,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     p.add_argument("--json", action="store_true", help="print one JSON object instead of a table")
     p.add_argument(
         "--results", type=Path, default=Path("results"), help="directory of the CSV log (default: results)"
+    )
+    p.add_argument(
+        "--perf-dir",
+        type=Path,
+        default=None,
+        help="also write perf.csv rows here, for `hftsim regress` (one directory per run)",
     )
     p.set_defaults(func=_run)
     return p

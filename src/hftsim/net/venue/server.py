@@ -1,0 +1,282 @@
+"""The live venue: an asyncio FIX 4.4 acceptor in front of the gateway and matching engine. Edge.
+
+Data flow: socket bytes -> :class:`~hftsim.net.fix.session.FixSession` (framing, sequence checks,
+admin messages, answered at once) -> in-sequence application messages appended to one queue ->
+one drain callback per event-loop tick applies them to the :class:`~hftsim.net.venue.gateway.Gateway`
+in arrival order -> ExecutionReports collect in each session's output -> one ``write`` per
+connection per tick. Each connection is independent: a broken or garbled stream only ever closes
+its own connection.
+
+Back-pressure: when the inbound queue holds more than ``max_backlog`` messages every connection
+stops reading until it drains; a connection whose unsent output exceeds ``max_write_buffer`` bytes
+(a slow consumer) is disconnected rather than allowed to grow memory.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import signal
+import socket
+from collections import Counter, deque
+
+from hftsim.matching.engine import MatchingEngine
+from hftsim.net.fix.session import FixSession, SequenceStore
+from hftsim.net.venue.clock import WallClock
+from hftsim.net.venue.config import VenueConfig
+from hftsim.net.venue.gateway import Gateway
+
+__all__ = ["VenueServer", "event_loop_name", "new_event_loop"]
+
+log = logging.getLogger("hftsim.venue")
+_TIMER_INTERVAL_S = 0.2
+_SAVE_INTERVAL_S = 1.0
+
+
+def new_event_loop(use_uvloop: bool = True) -> asyncio.AbstractEventLoop:
+    """Return a new uvloop event loop when uvloop is installed and wanted, else asyncio's default."""
+    if use_uvloop:
+        try:
+            import uvloop
+        except ImportError:
+            pass
+        else:
+            return uvloop.new_event_loop()
+    return asyncio.new_event_loop()
+
+
+def event_loop_name(loop: asyncio.AbstractEventLoop) -> str:
+    """Return ``"uvloop"`` or ``"asyncio"`` for the running loop, for the start-up log line."""
+    return "uvloop" if type(loop).__module__.startswith("uvloop") else f"asyncio ({type(loop).__name__})"
+
+
+class _Connection(asyncio.Protocol):
+    """One accepted TCP connection: its session and transport."""
+
+    def __init__(self, server: VenueServer) -> None:
+        self.server = server
+        self.transport: asyncio.Transport | None = None
+        self.peer = "?"
+        self.session: FixSession | None = None
+
+    def connection_made(self, transport: asyncio.Transport) -> None:
+        server = self.server
+        self.transport = transport
+        sock = transport.get_extra_info("socket")
+        if sock is not None:
+            sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        peer = transport.get_extra_info("peername")
+        self.peer = f"{peer[0]}:{peer[1]}" if peer else "?"
+        fix = server.config.fix
+        self.session = FixSession(
+            server.store,
+            now_ns=server.clock.now_ns(),
+            allowed_pairs=server.allowed_pairs,
+            test_request_grace=fix.test_request_grace,
+            logon_timeout_s=fix.logon_timeout_s,
+            metrics=server.metrics,
+            log=self._log,
+        )
+        server.connections.add(self)
+        if server.is_paused:
+            transport.pause_reading()
+
+    def _log(self, line: str) -> None:
+        log.info("%s [%s]", line, self.peer)
+
+    def data_received(self, data: bytes) -> None:
+        server = self.server
+        messages = self.session.receive(data, server.clock.now_ns())
+        if messages:
+            server.enqueue(self.session, messages)
+        self.flush()
+
+    def flush(self) -> None:
+        """Write the session's pending output; close when the session is finished."""
+        transport = self.transport
+        if transport is None or transport.is_closing():
+            return
+        data = self.session.take_output()
+        if data:
+            transport.write(data)
+            if transport.get_write_buffer_size() > self.server.max_write_buffer:
+                self.server.metrics["slow_consumer_disconnects"] += 1
+                log.warning(
+                    "session %s: disconnect (slow consumer, %d bytes unsent) [%s]",
+                    self.session.name,
+                    transport.get_write_buffer_size(),
+                    self.peer,
+                )
+                self.session.connection_lost()
+                transport.abort()
+                return
+        if self.session.wants_close:
+            transport.close()
+
+    def connection_lost(self, exc: Exception | None) -> None:
+        self.session.connection_lost()
+        self.server.connections.discard(self)
+        self.server.store.save()
+
+
+class VenueServer:
+    """The FIX acceptor, sequencer and engine of a live venue.
+
+    Args:
+        config: the venue configuration.
+        publisher: market-data publisher (``start``, ``publish``, ``stop``, ``stats``) or None.
+        clock: wall clock (injectable for tests).
+        max_backlog: inbound application messages queued before reading pauses.
+        max_write_buffer: unsent bytes per connection before it is dropped as a slow consumer.
+    """
+
+    def __init__(
+        self,
+        config: VenueConfig,
+        publisher=None,
+        clock=None,
+        *,
+        max_backlog: int = 50_000,
+        max_write_buffer: int = 32 << 20,
+    ) -> None:
+        self.config = config
+        self.clock = clock or WallClock()
+        self.publisher = publisher
+        self.metrics: Counter = Counter()
+        self.store = SequenceStore(config.fix.state_file, config.fix.max_stored_messages)
+        self.allowed_pairs = {(s.target_comp_id, s.sender_comp_id) for s in config.fix.sessions}
+        engine = MatchingEngine(config.instruments, config.stp, capacity=config.capacity)
+        sessions = [
+            (self.store.get(s.target_comp_id, s.sender_comp_id), s.drop_copy) for s in config.fix.sessions
+        ]
+        self.gateway = Gateway(engine, self.clock, sessions, publisher, self.metrics)
+        self.connections: set[_Connection] = set()
+        self.max_backlog = max_backlog
+        self.max_write_buffer = max_write_buffer
+        self.is_paused = False
+        self.host = config.fix.host
+        self.port = config.fix.port
+        self._queue: deque = deque()
+        self._drain_handle: asyncio.Handle | None = None
+        self._server: asyncio.base_events.Server | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._stopped: asyncio.Event | None = None
+        self._timer_task: asyncio.Task | None = None
+
+    @property
+    def is_listening(self) -> bool:
+        """Return True once :meth:`start` has bound the port, until :meth:`stop`."""
+        return self._server is not None
+
+    # ------------------------------------------------------------ sequencing
+
+    def enqueue(self, session: FixSession, messages: list) -> None:
+        """Queue application messages of ``session`` for the sequencer, in arrival order."""
+        queue = self._queue
+        for msg in messages:
+            queue.append((session, msg))
+        if self._drain_handle is None:
+            self._drain_handle = self._loop.call_soon(self._drain)
+        if len(queue) > self.max_backlog and not self.is_paused:
+            self.is_paused = True
+            self.metrics["backlog_pauses"] += 1
+            for conn in self.connections:
+                conn.transport.pause_reading()
+
+    def _drain(self) -> None:
+        self._drain_handle = None
+        queue = self._queue
+        on_message = self.gateway.on_message
+        while queue:
+            session, msg = queue.popleft()
+            if session.is_active:
+                on_message(session, msg)
+        for conn in list(self.connections):
+            conn.flush()
+        if self.is_paused:
+            self.is_paused = False
+            for conn in self.connections:
+                conn.transport.resume_reading()
+
+    # ------------------------------------------------------------ life cycle
+
+    async def start(self) -> tuple[str, int]:
+        """Start the publisher (if any) and listen; return the bound (host, port)."""
+        self._loop = asyncio.get_running_loop()
+        self._stopped = asyncio.Event()
+        if self.publisher is not None:
+            await self.publisher.start()
+        self._server = await self._loop.create_server(
+            lambda: _Connection(self), self.config.fix.host, self.config.fix.port, reuse_address=True
+        )
+        self.host, self.port = self._server.sockets[0].getsockname()[:2]
+        self._timer_task = self._loop.create_task(self._timers())
+        log.info(
+            "venue listening on %s:%d (FIX 4.4, %d sessions, %d instruments, loop=%s, feed=%s)",
+            self.host,
+            self.port,
+            len(self.config.fix.sessions),
+            len(self.config.instruments),
+            event_loop_name(self._loop),
+            "on" if self.publisher is not None else "off",
+        )
+        return self.host, self.port
+
+    async def _timers(self) -> None:
+        since_save = 0.0
+        while True:
+            await asyncio.sleep(_TIMER_INTERVAL_S)
+            now_ns = self.clock.now_ns()
+            for conn in list(self.connections):
+                conn.session.on_timer(now_ns)
+                conn.flush()
+            since_save += _TIMER_INTERVAL_S
+            if since_save >= _SAVE_INTERVAL_S:
+                since_save = 0.0
+                self.store.save()
+
+    def request_stop(self) -> None:
+        """Ask the server to shut down (safe from any thread or a signal handler)."""
+        loop, stopped = self._loop, self._stopped
+        if loop is not None and stopped is not None:
+            loop.call_soon_threadsafe(stopped.set)
+
+    async def serve(self, install_signal_handlers: bool = True) -> None:
+        """Start, run until SIGINT/SIGTERM or :meth:`request_stop`, then shut down cleanly."""
+        await self.start()
+        if install_signal_handlers:
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                self._loop.add_signal_handler(sig, self._on_signal, sig)
+        await self._stopped.wait()
+        await self.stop()
+
+    def _on_signal(self, sig: signal.Signals) -> None:
+        log.info("venue: %s received, shutting down", signal.Signals(sig).name)
+        self._stopped.set()
+
+    async def stop(self, grace_s: float = 1.0) -> None:
+        """Send Logout to every session, wait briefly for the answers, close everything, save state."""
+        if self._server is None:
+            return
+        self._server.close()
+        if self._drain_handle is not None:
+            self._drain_handle.cancel()
+            self._drain()
+        now_ns = self.clock.now_ns()
+        for conn in list(self.connections):
+            conn.session.logout("venue shutting down", now_ns)
+            conn.flush()
+        deadline = self._loop.time() + grace_s
+        while self.connections and self._loop.time() < deadline:
+            await asyncio.sleep(0.01)
+        for conn in list(self.connections):
+            conn.session.connection_lost()
+            conn.transport.abort()
+        if self._timer_task is not None:
+            self._timer_task.cancel()
+        await self._server.wait_closed()
+        if self.publisher is not None:
+            await self.publisher.stop()
+        self.store.save()
+        self._server = None
+        log.info("venue stopped: %s", dict(sorted(self.metrics.items())))
