@@ -26,7 +26,8 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "regress": ("hftsim.bench.regress", "compare two result directories; exit 1 on a regression"),
     "simulate": ("hftsim.sim.cli", "run a simulation scenario"),
     "scenarios": ("hftsim.sim.cli", "list the scenarios shipped with hftsim"),
-    "venue": ("hftsim.net.venue.cli", "run the live FIX venue, or a load generator against one"),
+    "venue": ("hftsim.net.venue.cli", "run the live FIX venue, offer it load, or recover it from its journal"),
+    "journal": ("hftsim.journal.cli", "inspect or recover a journal"),
     "hawkes": ("hftsim.flow.hawkes.cli", "simulate, fit and diagnose Hawkes processes"),
     "facts": ("hftsim.analytics.cli", "stylized facts of a run directory or LOBSTER data"),
 }

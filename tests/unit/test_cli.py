@@ -25,7 +25,9 @@ def test_cli_help_lists_every_command():
         assert name in done.stdout
 
 
-@pytest.mark.parametrize("command", ["bench", "replay", "demo", "hawkes", "facts"])
+@pytest.mark.parametrize(
+    "command", ["bench", "replay", "demo", "hawkes", "facts", "simulate", "regress", "journal", "venue"]
+)
 def test_cli_subcommand_help(command):
     done = run(command, "--help")
     assert done.returncode == 0, done.stderr
@@ -84,3 +86,8 @@ def test_cli_bench_engine_quick_json_has_the_issue_keys(tmp_path):
     assert (tmp_path / "bench_engine.csv").read_text().count("\n") == 2  # header and one row
     perf = (tmp_path / "run1" / "perf.csv").read_text()
     assert "engine,p99_ns,ns," in perf and "engine,batch_msgs_per_s,1/s," in perf
+
+
+def test_cli_venue_recover_of_missing_directory_is_a_clear_error(tmp_path):
+    done = run("venue", "recover", str(tmp_path / "nothing"))
+    assert done.returncode == 2 and "venue.json is missing" in done.stderr and "Traceback" not in done.stderr

@@ -29,8 +29,9 @@ class BackgroundJournalWriter:
     Under FsyncPolicy.NEVER records become durable only at :meth:`close`.
     """
 
-    def __init__(self, writer: JournalWriter, *, max_pending_batches: int = 1024,
-                 submit_timeout_s: float = 1.0) -> None:
+    def __init__(
+        self, writer: JournalWriter, *, max_pending_batches: int = 1024, submit_timeout_s: float = 1.0
+    ) -> None:
         """Start the writer thread.
 
         Args:
@@ -49,8 +50,9 @@ class BackgroundJournalWriter:
         self._is_closed = False
         is_interval = writer.fsync_policy is FsyncPolicy.INTERVAL_MS
         self._idle_timeout_s = writer.fsync_interval_ms / 1000 if is_interval else None
-        self._thread = threading.Thread(target=self._run, name=f"journal-writer:{writer.directory}",
-                                        daemon=True)
+        self._thread = threading.Thread(
+            target=self._run, name=f"journal-writer:{writer.directory}", daemon=True
+        )
         self._thread.start()
 
     @property
@@ -94,8 +96,10 @@ class BackgroundJournalWriter:
         try:
             self._queue.put(records.copy(), timeout=self._submit_timeout_s)
         except queue.Full as e:
-            raise JournalError(f"journal queue full ({self._queue.maxsize} batches) for "
-                               f"{self._submit_timeout_s} s: the disk is not keeping up") from e
+            raise JournalError(
+                f"journal queue full ({self._queue.maxsize} batches) for "
+                f"{self._submit_timeout_s} s: the disk is not keeping up"
+            ) from e
         self._next_seq += records.shape[0]
         return self._next_seq - 1
 

@@ -47,11 +47,22 @@ def _crc32_rows_kernel(rows, covered, tables, out):  # pragma: no cover - compil
         row = rows[i]
         crc = np.uint32(0xFFFFFFFF)
         for j in range(0, blocks_end, 8):
-            lo = crc ^ (np.uint32(row[j]) | (np.uint32(row[j + 1]) << np.uint32(8))
-                        | (np.uint32(row[j + 2]) << np.uint32(16)) | (np.uint32(row[j + 3]) << np.uint32(24)))
-            crc = (t7[lo & np.uint32(0xFF)] ^ t6[(lo >> np.uint32(8)) & np.uint32(0xFF)]
-                   ^ t5[(lo >> np.uint32(16)) & np.uint32(0xFF)] ^ t4[lo >> np.uint32(24)]
-                   ^ t3[row[j + 4]] ^ t2[row[j + 5]] ^ t1[row[j + 6]] ^ t0[row[j + 7]])
+            lo = crc ^ (
+                np.uint32(row[j])
+                | (np.uint32(row[j + 1]) << np.uint32(8))
+                | (np.uint32(row[j + 2]) << np.uint32(16))
+                | (np.uint32(row[j + 3]) << np.uint32(24))
+            )
+            crc = (
+                t7[lo & np.uint32(0xFF)]
+                ^ t6[(lo >> np.uint32(8)) & np.uint32(0xFF)]
+                ^ t5[(lo >> np.uint32(16)) & np.uint32(0xFF)]
+                ^ t4[lo >> np.uint32(24)]
+                ^ t3[row[j + 4]]
+                ^ t2[row[j + 5]]
+                ^ t1[row[j + 6]]
+                ^ t0[row[j + 7]]
+            )
         for j in range(blocks_end, covered):
             crc = t0[(crc ^ np.uint32(row[j])) & np.uint32(0xFF)] ^ (crc >> np.uint32(8))
         out[i] = crc ^ np.uint32(0xFFFFFFFF)
@@ -76,5 +87,6 @@ def crc32_rows(rows: np.ndarray, covered: int) -> np.ndarray:
 
 def crc32_rows_reference(rows: np.ndarray, covered: int) -> np.ndarray:
     """Do what :func:`crc32_rows` does, one ``zlib.crc32`` call per row (the naive twin)."""
-    return np.fromiter((zlib.crc32(row[:covered].tobytes()) for row in rows), dtype=np.uint32,
-                       count=rows.shape[0])
+    return np.fromiter(
+        (zlib.crc32(row[:covered].tobytes()) for row in rows), dtype=np.uint32, count=rows.shape[0]
+    )

@@ -115,8 +115,16 @@ def list_segments(directory: Path) -> list[tuple[int, Path]]:
 
 def encode_header(header: SegmentHeader) -> bytes:
     """Return the 64 header bytes of a segment, CRC included."""
-    body = _HEADER.pack(MAGIC, header.format_version, HEADER_BYTES, 0, header.run_seed,
-                        header.segment_index, header.first_seq, header.created_at_ns)
+    body = _HEADER.pack(
+        MAGIC,
+        header.format_version,
+        HEADER_BYTES,
+        0,
+        header.run_seed,
+        header.segment_index,
+        header.first_seq,
+        header.created_at_ns,
+    )
     return body + _HEADER_CRC.pack(zlib.crc32(body))
 
 
@@ -150,5 +158,10 @@ def decode_header(data: bytes, path: Path) -> SegmentHeader:
     _, version, header_bytes, _, run_seed, segment_index, first_seq, created_at_ns = _HEADER.unpack_from(data)
     if header_bytes != HEADER_BYTES:
         raise JournalCorrupt(f"{path}: header says it is {header_bytes} bytes, expected {HEADER_BYTES}")
-    return SegmentHeader(format_version=version, run_seed=run_seed, segment_index=segment_index,
-                         first_seq=first_seq, created_at_ns=created_at_ns)
+    return SegmentHeader(
+        format_version=version,
+        run_seed=run_seed,
+        segment_index=segment_index,
+        first_seq=first_seq,
+        created_at_ns=created_at_ns,
+    )

@@ -66,7 +66,7 @@ def count_valid_frames(body: np.ndarray) -> tuple[np.ndarray, int]:
     is_ok &= frames["payload_bytes"] == _COMMAND_PAYLOAD_BYTES
     is_ok &= frames["record_type"] == RecordType.COMMAND
     good = whole if bool(is_ok.all()) else int(np.argmin(is_ok))
-    payload = rows[:good, FRAME_PREFIX_BYTES:FRAME_PREFIX_BYTES + _COMMAND_PAYLOAD_BYTES]
+    payload = rows[:good, FRAME_PREFIX_BYTES : FRAME_PREFIX_BYTES + _COMMAND_PAYLOAD_BYTES]
     return np.ascontiguousarray(payload).view(COMMAND_DTYPE).reshape(good), good
 
 
@@ -97,35 +97,45 @@ def describe_bad_frame(body: np.ndarray, index: int, path: Path) -> tuple[bool, 
     known = PAYLOAD_DTYPES.get(record_type)
     if known is None or known.itemsize != payload_bytes:
         _raise_if_newer_record_type(rest, frame_bytes, record_type, known, offset, path)
-        return False, (f"{path}: frame at byte offset {offset} has record type {record_type} with "
-                       f"{payload_bytes} payload bytes; expected type {int(RecordType.COMMAND)} with "
-                       f"{_COMMAND_PAYLOAD_BYTES}")
+        return False, (
+            f"{path}: frame at byte offset {offset} has record type {record_type} with "
+            f"{payload_bytes} payload bytes; expected type {int(RecordType.COMMAND)} with "
+            f"{_COMMAND_PAYLOAD_BYTES}"
+        )
     if frame_bytes > rest.shape[0]:
-        return True, (f"{path}: partial frame at byte offset {offset}: {rest.shape[0]} of {frame_bytes} "
-                      "bytes present")
-    stored = int(rest[frame_bytes - FRAME_CRC_BYTES:frame_bytes].view("<u4")[0])
+        return True, (
+            f"{path}: partial frame at byte offset {offset}: {rest.shape[0]} of {frame_bytes} bytes present"
+        )
+    stored = int(rest[frame_bytes - FRAME_CRC_BYTES : frame_bytes].view("<u4")[0])
     computed = zlib.crc32(rest[: frame_bytes - FRAME_CRC_BYTES].tobytes())
     assert stored != computed, "describe_bad_frame called on a good frame"
-    return not rest[frame_bytes:].any(), (f"{path}: record CRC mismatch at byte offset {offset}: stored "
-                                          f"{stored:#010x}, computed {computed:#010x}")
+    return not rest[frame_bytes:].any(), (
+        f"{path}: record CRC mismatch at byte offset {offset}: stored "
+        f"{stored:#010x}, computed {computed:#010x}"
+    )
 
 
-def _raise_if_newer_record_type(rest: np.ndarray, frame_bytes: int, record_type: int, known: np.dtype | None,
-                                offset: int, path: Path) -> None:
+def _raise_if_newer_record_type(
+    rest: np.ndarray, frame_bytes: int, record_type: int, known: np.dtype | None, offset: int, path: Path
+) -> None:
     if known is not None or frame_bytes > rest.shape[0]:
         return
-    stored = int(rest[frame_bytes - FRAME_CRC_BYTES:frame_bytes].view("<u4")[0])
+    stored = int(rest[frame_bytes - FRAME_CRC_BYTES : frame_bytes].view("<u4")[0])
     if stored == zlib.crc32(rest[: frame_bytes - FRAME_CRC_BYTES].tobytes()):
-        raise JournalError(f"{path}: record type {record_type} at byte offset {offset} is not known to this "
-                           f"reader (it knows {sorted(PAYLOAD_DTYPES)}); read it with a newer hftsim")
+        raise JournalError(
+            f"{path}: record type {record_type} at byte offset {offset} is not known to this "
+            f"reader (it knows {sorted(PAYLOAD_DTYPES)}); read it with a newer hftsim"
+        )
 
 
 def check_seqs_continue(seqs: np.ndarray, next_seq: int) -> None:
     """Raise JournalError unless ``seqs`` are ``next_seq, next_seq+1, ...`` (checked at append)."""
     gap = first_seq_gap(seqs, next_seq)
     if gap >= 0:
-        raise JournalError(f"journal records must carry contiguous seqs: expected seq {next_seq + gap} "
-                           f"at index {gap}, found {int(seqs[gap])}")
+        raise JournalError(
+            f"journal records must carry contiguous seqs: expected seq {next_seq + gap} "
+            f"at index {gap}, found {int(seqs[gap])}"
+        )
 
 
 def first_seq_gap(seqs: np.ndarray, first_seq: int) -> int:
@@ -133,4 +143,3 @@ def first_seq_gap(seqs: np.ndarray, first_seq: int) -> int:
     expected = np.arange(first_seq, first_seq + seqs.shape[0], dtype=np.int64)
     is_gap = seqs != expected
     return int(np.argmax(is_gap)) if bool(is_gap.any()) else -1
-

@@ -67,16 +67,19 @@ def _read_segment(path: Path, *, is_last: bool) -> _Segment:
     gap = first_seq_gap(records["seq"], header.first_seq)
     if gap >= 0:
         offset = HEADER_BYTES + gap * COMMAND_FRAME_BYTES
-        error = JournalCorrupt(f"{path}: sequence gap at byte offset {offset}: expected seq "
-                               f"{header.first_seq + gap}, found {int(records['seq'][gap])}")
+        error = JournalCorrupt(
+            f"{path}: sequence gap at byte offset {offset}: expected seq "
+            f"{header.first_seq + gap}, found {int(records['seq'][gap])}"
+        )
         return _Segment(header=header, records=records[:gap], tail=None, error=error)
     if good * COMMAND_FRAME_BYTES == body.shape[0]:
         return _Segment(header=header, records=records, tail=None, error=None)
     could_be_torn, reason = describe_bad_frame(body, good, path)
     if could_be_torn and is_last:
         good_bytes = HEADER_BYTES + good * COMMAND_FRAME_BYTES
-        tail = TailReport(path=str(path), good_bytes=good_bytes, torn_bytes=int(data.shape[0]) - good_bytes,
-                          reason=reason)
+        tail = TailReport(
+            path=str(path), good_bytes=good_bytes, torn_bytes=int(data.shape[0]) - good_bytes, reason=reason
+        )
         return _Segment(header=header, records=records, tail=tail, error=None)
     return _Segment(header=header, records=records, tail=None, error=JournalCorrupt(reason))
 
@@ -125,8 +128,9 @@ class JournalReader:
             headers.append(decode_header(data, path))
         return headers
 
-    def iter_batches(self, *, from_seq: int | None = None,
-                     max_records: int | None = None) -> Iterator[np.ndarray]:
+    def iter_batches(
+        self, *, from_seq: int | None = None, max_records: int | None = None
+    ) -> Iterator[np.ndarray]:
         """Yield the journal's records as COMMAND_DTYPE arrays, in sequence order.
 
         Args:
@@ -158,8 +162,10 @@ class JournalReader:
                 raise segment.error
             if segment.tail is not None:
                 tail = segment.tail
-                raise JournalCorrupt(f"torn tail: {tail.reason}; {tail.torn_bytes} bytes after byte offset "
-                                     f"{tail.good_bytes}; call JournalReader.recover_tail() to truncate them")
+                raise JournalCorrupt(
+                    f"torn tail: {tail.reason}; {tail.torn_bytes} bytes after byte offset "
+                    f"{tail.good_bytes}; call JournalReader.recover_tail() to truncate them"
+                )
 
     def __iter__(self) -> Iterator[np.ndarray]:
         """Yield one COMMAND_DTYPE array per segment (see :meth:`iter_batches`)."""
@@ -234,8 +240,10 @@ class JournalReader:
             return listed
         headers = self.headers()
         if from_seq < headers[0].first_seq:
-            raise JournalError(f"{self._dir}: replay from seq {from_seq} requested, but the journal starts "
-                               f"at seq {headers[0].first_seq}")
+            raise JournalError(
+                f"{self._dir}: replay from seq {from_seq} requested, but the journal starts "
+                f"at seq {headers[0].first_seq}"
+            )
         start = 0
         for number in range(1, len(headers)):
             if headers[number].first_seq <= from_seq:
@@ -243,36 +251,48 @@ class JournalReader:
         return listed[start:]
 
     @staticmethod
-    def _check_continuity(path: Path, index: int, header: SegmentHeader,
-                          previous: tuple[int, SegmentHeader] | None, expected_seq: int | None) -> None:
+    def _check_continuity(
+        path: Path,
+        index: int,
+        header: SegmentHeader,
+        previous: tuple[int, SegmentHeader] | None,
+        expected_seq: int | None,
+    ) -> None:
         if header.segment_index != index:
-            raise JournalCorrupt(f"{path}: header says segment {header.segment_index}, "
-                                 f"the file name says {index}")
+            raise JournalCorrupt(
+                f"{path}: header says segment {header.segment_index}, the file name says {index}"
+            )
         if previous is None:
             return
         previous_index, previous_header = previous
         if header.run_seed != previous_header.run_seed:
-            raise JournalCorrupt(f"{path}: run seed {header.run_seed} differs from "
-                                 f"{previous_header.run_seed} of the segment before; two runs' journals are "
-                                 "mixed in one directory")
+            raise JournalCorrupt(
+                f"{path}: run seed {header.run_seed} differs from "
+                f"{previous_header.run_seed} of the segment before; two runs' journals are "
+                "mixed in one directory"
+            )
         if index != previous_index + 1:
-            raise JournalCorrupt(f"{path}: segment {index} follows segment {previous_index}; "
-                                 f"segments {previous_index + 1}..{index - 1} are missing")
+            raise JournalCorrupt(
+                f"{path}: segment {index} follows segment {previous_index}; "
+                f"segments {previous_index + 1}..{index - 1} are missing"
+            )
         if header.first_seq != expected_seq:
-            raise JournalCorrupt(f"{path}: sequence gap at byte offset 32 (header first_seq): expected seq "
-                                 f"{expected_seq}, found {header.first_seq}")
+            raise JournalCorrupt(
+                f"{path}: sequence gap at byte offset 32 (header first_seq): expected seq "
+                f"{expected_seq}, found {header.first_seq}"
+            )
 
 
 def _chunks(records: np.ndarray, from_seq: int | None, max_records: int | None) -> Iterator[np.ndarray]:
     if from_seq is not None and records.shape[0]:
-        records = records[max(0, from_seq - int(records["seq"][0])):]
+        records = records[max(0, from_seq - int(records["seq"][0])) :]
     if not records.shape[0]:
         return
     if max_records is None:
         yield records
         return
     for start in range(0, records.shape[0], max_records):
-        yield records[start:start + max_records]
+        yield records[start : start + max_records]
 
 
 def _fsync_directory(directory: Path, fsync=os.fsync) -> None:

@@ -265,7 +265,7 @@ class JournalWriter:
                 self._roll_over()
                 continue
             stop = min(frames.shape[0], start + room)
-            self._write_all(buffer[start * COMMAND_FRAME_BYTES:stop * COMMAND_FRAME_BYTES])
+            self._write_all(buffer[start * COMMAND_FRAME_BYTES : stop * COMMAND_FRAME_BYTES])
             self._segment_size += (stop - start) * COMMAND_FRAME_BYTES
             self._next_seq = first_seq + stop
             self._committed_seq = self._next_seq - 1
@@ -306,8 +306,13 @@ class JournalWriter:
 
     def _open_segment(self, index: int) -> None:
         path = self._dir / segment_name(index)
-        header = SegmentHeader(format_version=FORMAT_VERSION, run_seed=self._run_seed, segment_index=index,
-                               first_seq=self._next_seq, created_at_ns=self._created_at_ns)
+        header = SegmentHeader(
+            format_version=FORMAT_VERSION,
+            run_seed=self._run_seed,
+            segment_index=index,
+            first_seq=self._next_seq,
+            created_at_ns=self._created_at_ns,
+        )
         try:
             self._fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o644)
         except FileExistsError as e:
@@ -339,12 +344,16 @@ class JournalWriter:
         if segment.error is not None:
             raise segment.error
         if segment.tail is not None:
-            raise JournalError(f"{self._dir}: the journal has a torn tail ({segment.tail.reason}); call "
-                               "JournalReader(directory).recover_tail() before appending")
+            raise JournalError(
+                f"{self._dir}: the journal has a torn tail ({segment.tail.reason}); call "
+                "JournalReader(directory).recover_tail() before appending"
+            )
         assert segment.header is not None
         if segment.header.run_seed != self._run_seed:
-            raise JournalError(f"{self._dir}: holds the journal of run seed {segment.header.run_seed}, "
-                               f"not {self._run_seed}; use a new directory for a new run")
+            raise JournalError(
+                f"{self._dir}: holds the journal of run seed {segment.header.run_seed}, "
+                f"not {self._run_seed}; use a new directory for a new run"
+            )
         return last_index, segment.header.first_seq + segment.records.shape[0]
 
     def _check_usable(self) -> None:
@@ -361,8 +370,9 @@ class JournalWriter:
         release_lock(self._lock_fd)
 
 
-def _check_config(run_seed: int, policy: FsyncPolicy, interval_ms: float, segment_bytes: int,
-                  first_seq: int) -> None:
+def _check_config(
+    run_seed: int, policy: FsyncPolicy, interval_ms: float, segment_bytes: int, first_seq: int
+) -> None:
     if not 0 <= int(run_seed) <= _U64_MAX:
         raise ConfigError(f"journal.run_seed: expected an integer in [0, 2**64), got {run_seed}")
     if not isinstance(policy, FsyncPolicy):
@@ -370,7 +380,9 @@ def _check_config(run_seed: int, policy: FsyncPolicy, interval_ms: float, segmen
     if policy is FsyncPolicy.INTERVAL_MS and not interval_ms > 0:
         raise ConfigError(f"journal.fsync_interval_ms: expected > 0, got {interval_ms}")
     if segment_bytes < HEADER_BYTES + COMMAND_FRAME_BYTES:
-        raise ConfigError(f"journal.segment_bytes: expected at least {HEADER_BYTES + COMMAND_FRAME_BYTES} "
-                          f"(a header and one record), got {segment_bytes}")
+        raise ConfigError(
+            f"journal.segment_bytes: expected at least {HEADER_BYTES + COMMAND_FRAME_BYTES} "
+            f"(a header and one record), got {segment_bytes}"
+        )
     if first_seq < 0:
         raise ConfigError(f"journal.first_seq: expected >= 0, got {first_seq}")

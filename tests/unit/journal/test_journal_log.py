@@ -44,8 +44,10 @@ def collect_until_error(reader):
 
 def test_journal_package_all_is_pinned():
     assert hftsim.journal.__all__ == [
-        "BackgroundJournalWriter", "DEFAULT_SEGMENT_BYTES", "FORMAT_VERSION", "FsyncPolicy", "JournalReader",
-        "JournalWriter", "MAGIC", "RecordType", "SegmentHeader", "TailReport", "segment_name",
+        "AckMode", "BackgroundJournalWriter", "DEFAULT_SEGMENT_BYTES", "FORMAT_VERSION", "FsyncPolicy",
+        "JournalReader", "JournalWriter", "JournaledVenue", "MAGIC", "RecordType", "RecoveredVenue",
+        "RetentionPolicy", "SegmentHeader", "ShadowCheckpointer", "TailReport", "VenueManifest",
+        "list_checkpoints", "read_checkpoint", "recover", "segment_name", "write_checkpoint",
     ]
 
 

@@ -51,6 +51,9 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     load.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     load.add_argument("--no-uvloop", action="store_true")
     load.set_defaults(func=_load)
+    from hftsim.journal.cli import add_recover_parser
+
+    add_recover_parser(sub)
     return p
 
 
