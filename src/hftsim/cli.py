@@ -28,6 +28,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scenarios": ("hftsim.sim.cli", "list the scenarios shipped with hftsim"),
     "venue": ("hftsim.net.venue.cli", "run the live FIX venue, offer it load, or recover it from its journal"),
     "journal": ("hftsim.journal.cli", "inspect or recover a journal"),
+    "dashboard": ("hftsim.monitor.cli", "show a run directory on the live web dashboard"),
     "hawkes": ("hftsim.flow.hawkes.cli", "simulate, fit and diagnose Hawkes processes"),
     "facts": ("hftsim.analytics.cli", "stylized facts of a run directory or LOBSTER data"),
 }

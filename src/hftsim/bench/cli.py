@@ -21,6 +21,7 @@ SUITES = {
     "sim": "hftsim.bench.sim",
     "oms": "hftsim.bench.oms",
     "venue": "hftsim.bench.venue",
+    "metrics": "hftsim.bench.metrics",
 }
 
 
