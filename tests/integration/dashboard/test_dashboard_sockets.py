@@ -28,8 +28,8 @@ def _exchange(port: int, payload: bytes, half_close: bool = True) -> bytes:
             s.sendall(payload)
             if half_close:
                 s.shutdown(socket.SHUT_WR)
-        except (BrokenPipeError, ConnectionResetError):
-            pass  # the server may close while a huge payload is still being sent
+        except OSError:
+            pass  # the server may close while a huge payload is still being sent (EPIPE, ECONNRESET, ENOTCONN)
         chunks = []
         try:
             while chunk := s.recv(65536):
