@@ -26,7 +26,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "regress": ("hftsim.bench.regress", "compare two result directories; exit 1 on a regression"),
     "simulate": ("hftsim.sim.cli", "run a simulation scenario"),
     "scenarios": ("hftsim.sim.cli", "list the scenarios shipped with hftsim"),
-    "venue": ("hftsim.net.venue.cli", "run the live FIX venue, offer it load, or recover it from its journal"),
+    "venue": ("hftsim.net.venue.cli", "run the live FIX venue, load it, or recover it from its journal"),
     "journal": ("hftsim.journal.cli", "inspect or recover a journal"),
     "dashboard": ("hftsim.monitor.cli", "show a run directory on the live web dashboard"),
     "hawkes": ("hftsim.flow.hawkes.cli", "simulate, fit and diagnose Hawkes processes"),

@@ -1,12 +1,19 @@
 """``hftsim demo``: the main job on embedded defaults. Edge.
 
-At this stage: a seeded workload replayed through the matching engine (commands and events written as
-Parquet under ``results/demo``), the final book, and the engine benchmark table.
+1. Runs the shipped ``default`` scenario: one simulated hour of Hawkes order flow and 200
+   zero-intelligence noise traders, with an Avellaneda-Stoikov market maker and an Almgren-Chriss
+   buyer trading through their OMS with latency. The run directory (``results/demo/run``) holds the
+   event log, L1 quotes and trades as Parquet, ``summary.json``, and the agents' PnL, inventory and
+   fills (``agents/``: CSV and PNG).
+2. Computes the stylized facts of the run (``results/demo/run/facts``: spreads, signature plot,
+   autocorrelations, inter-arrival times; CSV, JSON and PNG).
+3. Runs the matching-engine benchmark (quick size) and prints it against its targets.
 """
 
 from __future__ import annotations
 
 import argparse
+import time
 from pathlib import Path
 
 __all__ = ["add_parser"]
@@ -14,32 +21,91 @@ __all__ = ["add_parser"]
 
 def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParser:
     """Register ``demo``."""
-    p = subparsers.add_parser("demo", help="run the main job on embedded defaults", description=__doc__)
-    p.add_argument("--out", type=Path, default=Path("results/demo"), help="output directory")
-    p.add_argument("--seed", type=int, default=7, help="run seed")
-    p.add_argument("--full", action="store_true", help="run the full 1M-command benchmark, not the quick one")
+    p = subparsers.add_parser(
+        "demo",
+        help="run the main job on embedded defaults",
+        description=__doc__,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    p.add_argument(
+        "--out", type=Path, default=Path("results/demo"), help="output directory (default: results/demo)"
+    )
+    p.add_argument("--seed", type=int, default=None, help="run seed (default: the scenario's)")
+    p.add_argument("--scenario", default="default", help="scenario name or TOML path (default: default)")
+    p.add_argument("--no-bench", action="store_true", help="skip the engine benchmark")
     p.set_defaults(func=_run)
     return p
 
 
 def _run(args: argparse.Namespace) -> int:
-    from hftsim.bench import engine as engine_bench
-    from hftsim.bench.cli import _print_table, write_row
-    from hftsim.bench.workload import engine_workload
-    from hftsim.matching.cli import print_book, replay, write_records
+    import shutil
 
-    args.out.mkdir(parents=True, exist_ok=True)
-    commands = engine_workload(200_000, 1, args.seed)
-    engine, events = replay(commands, 1, (1, 20_000))
-    write_records(commands, args.out / "commands.parquet")
-    write_records(events, args.out / "events.parquet")
-    print(
-        f"replayed {len(commands):,} seeded commands (seed {args.seed}) -> {len(events):,} events; "
-        f"state digest {engine.digest()}"
+    from rich.console import Console
+    from rich.table import Table
+
+    from hftsim.analytics import compute_facts, summary, write_facts
+    from hftsim.analytics.plots import plot_facts
+    from hftsim.core.errors import ConfigError
+    from hftsim.data.tables import L1_SCHEMA, TRADE_SCHEMA, read_table
+    from hftsim.sim import run_scenario
+
+    console = Console()
+    run_dir = args.out / "run"
+    if run_dir.exists() and (run_dir / "summary.json").exists():
+        shutil.rmtree(run_dir)  # a finished earlier demo run: replace it
+    try:
+        run = run_scenario(
+            args.scenario, run_dir, progress=True, seed=args.seed, wall_clock=time.perf_counter
+        )
+    except ConfigError as e:
+        console.print(f"error: {e}")
+        return 2
+    facts = compute_facts(
+        read_table(run_dir / "l1.parquet", L1_SCHEMA), read_table(run_dir / "trades.parquet", TRADE_SCHEMA)
     )
-    print(f"wrote {args.out / 'commands.parquet'} and {args.out / 'events.parquet'}")
-    print_book(engine, 0, 5)
-    figures = engine_bench.run(quick=not args.full, seed=args.seed)
-    write_row(args.out.parent, "engine", figures)
-    _print_table("engine", figures, engine_bench.TARGETS)
+    facts_dir = run_dir / "facts"
+    write_facts(facts, facts_dir)
+    plots = plot_facts(facts, facts_dir)
+
+    table = Table(title="strategies (tick-shares; PnL marked to the final mid)")
+    for col in ("agent", "position", "realized", "unrealized", "total PnL", "shortfall (bps)"):
+        table.add_column(col, justify="left" if col == "agent" else "right")
+    for name, row in run.strategies.get("agents", {}).items():
+        pnl, execution = row["pnl"], row.get("execution") or {}
+        bps = execution.get("shortfall_bps")
+        table.add_row(
+            name,
+            f"{pnl['position']:,}",
+            f"{pnl['realized_ticks']:,}",
+            f"{pnl['unrealized_ticks']:,.0f}",
+            f"{pnl['total_pnl_ticks']:,.0f}",
+            f"{bps:.1f}" if bps is not None else "",
+        )
+    console.print(table)
+    stats = summary(facts)
+    facts_table = Table(title="stylized facts (first rows; all in facts/facts.csv)")
+    facts_table.add_column("statistic")
+    facts_table.add_column("value", justify="right")
+    for key, value in list(_flat(stats).items())[:12]:
+        facts_table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
+    console.print(facts_table)
+    console.print(f"run directory: {run_dir}  (agents/: PnL and inventory; facts/: {len(plots)} plots)")
+    if not args.no_bench:
+        from hftsim.bench import engine as engine_bench
+        from hftsim.bench.cli import _print_table, write_row
+
+        figures = engine_bench.run(quick=True)
+        write_row(args.out, "engine", figures)
+        _print_table("engine (quick)", figures, engine_bench.TARGETS)
     return 0
+
+
+def _flat(d: dict, prefix: str = "") -> dict:
+    out = {}
+    for key, value in d.items():
+        name = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(_flat(value, f"{name}."))
+        elif isinstance(value, (int, float)) and not isinstance(value, bool):
+            out[name] = value
+    return out

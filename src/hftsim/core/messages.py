@@ -109,6 +109,7 @@ class OrderRejected(Message, kw_only=True):
 
     client_order_id: int
     order_id: int
+    owner_id: int = 0
     reason: RejectReason
 
 
@@ -271,7 +272,12 @@ def _accepted(r) -> OrderAccepted:
 
 def _rejected(r) -> OrderRejected:
     return OrderRejected(
-        ts_event=r[1], symbol_id=r[10], client_order_id=r[4], order_id=r[2], reason=RejectReason(r[15])
+        ts_event=r[1],
+        symbol_id=r[10],
+        client_order_id=r[4],
+        order_id=r[2],
+        owner_id=r[9],
+        reason=RejectReason(r[15]),
     )
 
 

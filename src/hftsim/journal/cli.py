@@ -1,4 +1,6 @@
-"""``hftsim venue recover DIR``, ``hftsim journal recover|inspect DIR``: recover a journaled venue, look inside a journal. Edge.
+"""``hftsim venue recover DIR``, ``hftsim journal recover|inspect DIR``. Edge.
+
+Recover a journaled venue; look inside a journal.
 
 Errors print one line to stderr and
 exit with status 2, without a traceback.

@@ -62,6 +62,14 @@ class Agent:
         self.name = name
         self.subscriptions = tuple(subscriptions)
 
+    def wants(self, kind: str) -> bool:
+        """Whether the kernel should deliver market data of ``kind`` (``"trade"`` or ``"book_delta"``).
+
+        By default an agent receives what its class handles (it overrides ``on_<kind>``); sending a
+        message nobody reads costs the simulation time for nothing.
+        """
+        return getattr(type(self), f"on_{kind}") is not getattr(Agent, f"on_{kind}")
+
     def on_start(self, ctx: AgentContext) -> None:
         """Called once at the start of the session."""
 

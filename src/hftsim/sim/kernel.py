@@ -197,7 +197,7 @@ class _Slot:
 
 
 def _overrides(agent: Agent, handler: str) -> bool:
-    return getattr(type(agent), handler) is not getattr(Agent, handler)
+    return agent.wants(handler.removeprefix("on_"))
 
 
 class Kernel:
@@ -448,10 +448,27 @@ class Kernel:
         self.clock.advance_to(self.end_ns)
         for sym in range(len(self.instruments)):
             self._end_session(self.end_ns, sym)
+        self._drain_order_events()
         for slot in self.slots:
             slot.agent.on_stop(slot)
         self._flush()
         return self._finish()
+
+    def _drain_order_events(self) -> None:
+        """Deliver the agents' own order events still in flight at the end of the session.
+
+        The venue has already executed them, so every agent (and its OMS) must see them to agree
+        with the venue's fills. Commands, timers and market data due at or after the end are
+        dropped, and so is anything an agent sends while the drain runs: the venue is closed.
+        """
+        while True:
+            pending = sorted(e for e in self._queue if e[2] == _K_ORDER)
+            self._queue.clear()
+            if not pending:
+                return
+            for at_ns, _, _, slot, payload in pending:
+                self.clock.advance_to(max(at_ns, self.clock.now_ns()))
+                self._on_order(slot, payload, at_ns)
 
     def _loop(self) -> None:
         queue, timers, end = self._queue, self._flow_timers, self.end_ns

@@ -20,6 +20,19 @@ from hftsim.sim.agent import Agent
 __all__ = ["agent_class", "import_modules", "register_agent", "registered_agents"]
 
 _REGISTRY: dict[str, type[Agent]] = {}
+#: modules whose ``register_all(register_agent)`` is called on the first look-up: the strategies
+#: that ship with hftsim. Imported lazily, so the simulator does not depend on them at import time.
+DEFAULT_PLUGINS = ("hftsim.trading.strategies.registry_entries",)
+_plugins_loaded = False
+
+
+def _load_default_plugins() -> None:
+    global _plugins_loaded
+    if _plugins_loaded:
+        return
+    _plugins_loaded = True
+    for name in DEFAULT_PLUGINS:
+        importlib.import_module(name).register_all(register_agent)
 
 
 def register_agent(type_name: str, cls: type[Agent]) -> type[Agent]:
@@ -58,6 +71,7 @@ def agent_class(type_name: str, path: str = "agents") -> type[Agent]:
     Raises:
         ConfigError: the type is unknown; the message names ``path`` and lists the known types.
     """
+    _load_default_plugins()
     try:
         return _REGISTRY[type_name]
     except KeyError:
@@ -67,6 +81,7 @@ def agent_class(type_name: str, path: str = "agents") -> type[Agent]:
 
 def registered_agents() -> dict[str, type[Agent]]:
     """Return a copy of the registry, sorted by type name."""
+    _load_default_plugins()
     return dict(sorted(_REGISTRY.items()))
 
 

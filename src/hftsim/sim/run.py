@@ -7,8 +7,14 @@ commands.parquet    every command that reached the venue (COMMAND_DTYPE fields, 
 events.parquet      every venue event (EVENT_DTYPE fields; ``cmd_seq`` links it to its command)
 l1.parquet          top of book after each change (:data:`hftsim.data.tables.L1_SCHEMA`)
 trades.parquet      every trade (:data:`hftsim.data.tables.TRADE_SCHEMA`)
-summary.json        seed, scenario, counts, digest, wall time, events/s, final books
+summary.json        seed, scenario, counts, digest, wall time, events/s, final books, strategies
+agents/             per-agent PnL, inventory and fills (CSV and PNG), for agents with an OMS
 ==================  ==========================================================================
+
+Every agent runs behind the failure guard: an agent whose handler raises is stopped alone (its open
+orders canceled) and listed under ``strategies.failures``; the run goes on. After every run the
+OMS of every trading agent is reconciled with the venue's fills (positions, cash and fees, fill by
+fill): a disagreement is an :class:`~hftsim.core.errors.InvariantError`, never a silent report.
 
 Everything is written into a hidden sibling directory ``.<name>.partial`` that is renamed to
 the target only when the run finished, so a directory without ``summary.json`` never looks complete.
@@ -60,6 +66,7 @@ class RunResult(msgspec.Struct, frozen=True, kw_only=True):
     kernel: KernelResult
     wall_s: float | None
     events_per_s: float | None
+    strategies: dict[str, Any] = {}
 
 
 def _record_schema(dtype: np.dtype) -> pa.Schema:
@@ -89,6 +96,8 @@ class _Sink:
                 )
         self.trades: list[np.ndarray] = []
         self.l1: list[np.ndarray] = []
+        self.fills: list[np.ndarray] = []  # FILLED events of the trading agents, for reconciliation
+        self.fill_owners: np.ndarray = np.zeros(0, dtype=np.int32)
 
     def __call__(self, chunk: LogChunk) -> None:
         commands = np.frombuffer(chunk.commands, dtype=COMMAND_DTYPE)
@@ -99,6 +108,12 @@ class _Sink:
                 writer.write_table(_record_table(records, schema))
         if self._outputs["trades"]:
             self.trades.append(events[events["kind"] == EventKind.TRADE].copy())
+        if len(self.fill_owners):
+            # both legs of every execution a trading agent took part in (one command, so one chunk)
+            filled = events["kind"] == EventKind.FILLED
+            theirs = events["exec_id"][filled & np.isin(events["owner_id"], self.fill_owners)]
+            if len(theirs):
+                self.fills.append(events[filled & np.isin(events["exec_id"], theirs)].copy())
         if self._outputs["l1"]:
             self.l1.append(np.frombuffer(chunk.l1, dtype=L1_RECORD_DTYPE).copy())
 
@@ -113,12 +128,17 @@ def build_kernel(
     sink: Callable[[LogChunk], None] | None = None,
     progress: Callable[[int], None] | None = None,
 ) -> Kernel:
-    """Build a fresh kernel (new engine, flows and agents) for one run of ``scenario``."""
+    """Build a fresh kernel (new engine, flows and agents) for one run of ``scenario``.
+
+    Every agent is wrapped in the failure guard (:func:`hftsim.trading.strategies.guard.guarded`).
+    """
+    from hftsim.trading.strategies.guard import guarded
+
     return Kernel(
         scenario.instruments,
         seed,
         scenario.end_ns,
-        agents=scenario.build_agents(),
+        agents=[(guarded(agent), profile) for agent, profile in scenario.build_agents()],
         flows=scenario.build_flows(),
         start_ns=scenario.start_ns,
         stp_mode=scenario.stp_mode,
@@ -165,11 +185,15 @@ def run_scenario(
         sink = _Sink(partial, scenario.outputs)
         with _progress(scenario, progress) as tick:
             kernel = build_kernel(scenario, seed, sink, tick)
+            sink.fill_owners = np.array(
+                [slot.owner_id for slot in kernel.slots if _oms_of(slot.agent) is not None], dtype=np.int32
+            )
             started = wall_clock() if wall_clock else None
             result = kernel.run()
             wall_s = (wall_clock() - started) if wall_clock and started is not None else None
         sink.close()
         _write_tables(partial, sink, scenario.outputs)
+        strategies = _settle_strategies(kernel, sink, partial)
         run = RunResult(
             out_dir=str(target),
             scenario=scenario.name,
@@ -178,6 +202,7 @@ def run_scenario(
             kernel=result,
             wall_s=wall_s,
             events_per_s=(result.n_total / wall_s) if wall_s else None,
+            strategies=strategies,
         )
         summary = _summary(scenario, run)
         (partial / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
@@ -188,6 +213,49 @@ def run_scenario(
     if progress:
         _print_summary(run)
     return run
+
+
+def _oms_of(agent: Any) -> Any:
+    return getattr(getattr(agent, "inner", agent), "oms", None)
+
+
+def _settle_strategies(kernel: Kernel, sink: _Sink, directory: Path) -> dict[str, Any]:
+    """Reconcile every OMS with the venue's fills, write the agents' report, collect failures.
+
+    Raises:
+        InvariantError: an OMS disagrees with the venue (positions, cash, fees or fill count).
+    """
+    from hftsim.core.messages import events_from_array
+    from hftsim.trading.oms import reconcile, write_report
+
+    failures = [
+        msgspec.to_builtins(slot.agent.failure)
+        for slot in kernel.slots
+        if getattr(slot.agent, "failure", None)
+    ]
+    omss = [oms for oms in (_oms_of(slot.agent) for slot in kernel.slots) if oms is not None]
+    out: dict[str, Any] = {"failures": failures, "agents": {}}
+    if not omss:
+        return out
+    fills = np.concatenate(sink.fills) if sink.fills else np.zeros(0, dtype=EVENT_DTYPE)
+    check = reconcile(omss, events_from_array(fills), is_closed=False)
+    check.check()
+    out["reconciled_fills"] = check.fill_count
+    write_report(omss, directory / "agents")
+    for slot in kernel.slots:
+        agent = getattr(slot.agent, "inner", slot.agent)
+        oms = getattr(agent, "oms", None)
+        if oms is None:
+            continue
+        row = {
+            "owner_id": oms.owner_id,
+            "pnl": msgspec.to_builtins(oms.total_pnl()),
+            "positions": {str(s): oms.position(s) for s in oms.symbols()},
+        }
+        if callable(getattr(agent, "report", None)):  # execution algorithms: shortfall against arrival
+            row["execution"] = msgspec.to_builtins(agent.report())
+        out["agents"][oms.name] = row
+    return out
 
 
 def _check_target(target: Path) -> None:
@@ -281,6 +349,7 @@ def _summary(scenario: Scenario, run: RunResult) -> dict[str, Any]:
         "events_per_s": run.events_per_s,
         "events_definition": "commands delivered to the venue + venue events recorded, per wall second",
         "final_books": books,
+        "strategies": run.strategies,
         "scenario_document": _jsonable(scenario.raw),
     }
 

@@ -29,7 +29,7 @@ def _exchange(port: int, payload: bytes, half_close: bool = True) -> bytes:
             if half_close:
                 s.shutdown(socket.SHUT_WR)
         except OSError:
-            pass  # the server may close while a huge payload is still being sent (EPIPE, ECONNRESET, ENOTCONN)
+            pass  # the server may close mid-send of a huge payload (EPIPE, ECONNRESET, ENOTCONN)
         chunks = []
         try:
             while chunk := s.recv(65536):

@@ -120,6 +120,10 @@ class Strategy(Agent):
         if not self.is_halted:
             self.handle_l1(l1)
 
+    def wants(self, kind: str) -> bool:
+        # market data reaches a strategy through its handle_<kind>: deliver only what it handles
+        return getattr(type(self), f"handle_{kind}") is not getattr(Strategy, f"handle_{kind}")
+
     def on_trade(self, ctx: AgentContext, trade: Trade) -> None:
         if not self.is_halted:
             self.handle_trade(trade)

@@ -155,6 +155,12 @@ class Executor(Strategy):
 
     # ------------------------------------------------------------------ hooks
 
+    def handle_l1(self, l1) -> None:
+        # The arrival benchmark is the first two-sided mid at or after the start: a parent that
+        # starts before the book has both sides (a session's first instant) takes the first one seen.
+        if self.arrival_mid_ticks is None and self.now_ns() >= self.start_ns and l1.mid_ticks is not None:
+            self.arrival_mid_ticks = l1.mid_ticks
+
     def handle_start(self) -> None:
         now = self.now_ns()
         self.ctx.set_timer(max(self.start_ns, now), _ARRIVAL_TIMER)

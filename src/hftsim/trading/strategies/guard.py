@@ -59,6 +59,9 @@ class GuardedAgent(Agent):
         """True once a handler raised."""
         return self.failure is not None
 
+    def wants(self, kind: str) -> bool:
+        return self.inner.wants(kind)
+
     def on_start(self, ctx: AgentContext) -> None:
         self._call("on_start", ctx)
 
