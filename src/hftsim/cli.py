@@ -31,6 +31,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "dashboard": ("hftsim.monitor.cli", "show a run directory on the live web dashboard"),
     "hawkes": ("hftsim.flow.hawkes.cli", "simulate, fit and diagnose Hawkes processes"),
     "facts": ("hftsim.analytics.cli", "stylized facts of a run directory or LOBSTER data"),
+    "impact": ("hftsim.analytics.impact", "response function and propagator of a run's trades"),
 }
 
 

@@ -6,7 +6,8 @@
    event log, L1 quotes and trades as Parquet, ``summary.json``, and the agents' PnL, inventory and
    fills (``agents/``: CSV and PNG).
 2. Computes the stylized facts of the run (``results/demo/run/facts``: spreads, signature plot,
-   autocorrelations, inter-arrival times; CSV, JSON and PNG).
+   autocorrelations, inter-arrival times; CSV, JSON and PNG) and its market impact
+   (``results/demo/run/impact``: response function and propagator, Bouchaud et al. 2004).
 3. Runs the matching-engine benchmark (quick size) and prints it against its targets.
 """
 
@@ -66,6 +67,10 @@ def _run(args: argparse.Namespace) -> int:
     facts_dir = run_dir / "facts"
     write_facts(facts, facts_dir)
     plots = plot_facts(facts, facts_dir)
+    from hftsim.analytics.impact import impact_from_run, write_impact
+
+    impact = impact_from_run(run_dir)
+    write_impact(impact, run_dir / "impact")
 
     table = Table(title="strategies (tick-shares; PnL marked to the final mid)")
     for col in ("agent", "position", "realized", "unrealized", "total PnL", "shortfall (bps)"):
@@ -89,6 +94,10 @@ def _run(args: argparse.Namespace) -> int:
     for key, value in list(_flat(stats).items())[:12]:
         facts_table.add_row(key, f"{value:.4g}" if isinstance(value, float) else str(value))
     console.print(facts_table)
+    console.print(
+        f"impact: R(1) = {impact.response_ticks[1]:.3f}, R(50) = {impact.response_ticks[-1]:.3f} ticks over "
+        f"{impact.n_trades:,} aggressive orders; propagator in impact/"
+    )
     console.print(f"run directory: {run_dir}  (agents/: PnL and inventory; facts/: {len(plots)} plots)")
     if not args.no_bench:
         from hftsim.bench import engine as engine_bench
