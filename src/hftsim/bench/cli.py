@@ -22,6 +22,7 @@ SUITES = {
     "oms": "hftsim.bench.oms",
     "venue": "hftsim.bench.venue",
     "metrics": "hftsim.bench.metrics",
+    "sweep": "hftsim.bench.sweep",
 }
 
 
