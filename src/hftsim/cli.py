@@ -30,6 +30,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "journal": ("hftsim.journal.cli", "inspect or recover a journal"),
     "dashboard": ("hftsim.monitor.cli", "show a run directory on the live web dashboard"),
     "sweep": ("hftsim.sweep.cli", "run a parameter sweep or Monte Carlo on Dask"),
+    "data": ("hftsim.net.feed.cli", "convert and replay market-data files (ITCH 5.0)"),
     "hawkes": ("hftsim.flow.hawkes.cli", "simulate, fit and diagnose Hawkes processes"),
     "facts": ("hftsim.analytics.cli", "stylized facts of a run directory or LOBSTER data"),
     "impact": ("hftsim.analytics.impact", "response function and propagator of a run's trades"),

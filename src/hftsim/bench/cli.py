@@ -23,6 +23,7 @@ SUITES = {
     "venue": "hftsim.bench.venue",
     "metrics": "hftsim.bench.metrics",
     "sweep": "hftsim.bench.sweep",
+    "feed": "hftsim.bench.feed",
 }
 
 
