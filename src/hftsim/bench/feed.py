@@ -73,7 +73,10 @@ async def _publish(engine, commands, instruments, faults: dict, rate: float, dur
         await asyncio.sleep(0.001)
     elapsed = time.monotonic() - start
     stats = publisher.stats()
-    await publisher.stop(linger_s=1.0)
+    # serve re-requests until the handler reports it is complete (or gives up at its deadline):
+    # a message counts as unrecovered only if the receiver could not get it while the venue was up
+    await publisher.stop(linger_s=30.0, linger_until=conn.poll)
+    stats["linger_s"] = round(time.monotonic() - start - elapsed, 3)
     stats["elapsed_s"] = elapsed
     stats["commands"] = i
     stats["tick_work_p99_ms"] = float(np.percentile(lag_ms, 99)) if lag_ms else 0.0

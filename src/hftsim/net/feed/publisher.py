@@ -15,7 +15,7 @@ import asyncio
 import ipaddress
 import socket
 import time
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from typing import Any, Sequence
 
 import numpy as np
@@ -187,8 +187,20 @@ class FeedPublisher:
         if self._translator.instruments:
             self._enqueue(self._translator.start_of_day(time.time_ns() if ts_event is None else ts_event))
 
-    async def stop(self, ts_event: int | None = None, linger_s: float = 0.05) -> None:
-        """Send System Event 'C', End of Session packets, let retransmissions drain, and close."""
+    async def stop(
+        self,
+        ts_event: int | None = None,
+        linger_s: float = 0.05,
+        linger_until: Callable[[], bool] | None = None,
+    ) -> None:
+        """Send System Event 'C', End of Session packets, let retransmissions drain, and close.
+
+        Args:
+            ts_event: timestamp of the end-of-day messages (default: now).
+            linger_s: keep serving re-requests for at most this long.
+            linger_until: stop lingering early once this returns True (e.g. every known receiver is
+                complete); without it, lingering ends as soon as no retransmission is pending.
+        """
         if self._transport is None:
             return
         if self._translator.instruments:
@@ -203,7 +215,11 @@ class FeedPublisher:
             self._send(self._packer.end_of_session())
             await asyncio.sleep(0.02)
         deadline = time.monotonic() + linger_s
-        while self._server is not None and self._server.backlog_jobs and time.monotonic() < deadline:
+        while self._server is not None and time.monotonic() < deadline:
+            if linger_until is None and not self._server.backlog_jobs:
+                break
+            if linger_until is not None and linger_until() and not self._server.backlog_jobs:
+                break
             await asyncio.sleep(0.005)
         self._transport.close()
         self._server_transport.close()
