@@ -28,6 +28,10 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "scenarios": ("hftsim.sim.cli", "list the scenarios shipped with hftsim"),
     "venue": ("hftsim.net.venue.cli", "run the live FIX venue, load it, or recover it from its journal"),
     "journal": ("hftsim.journal.cli", "inspect or recover a journal"),
+    "failover": (
+        "hftsim.net.standby.cli",
+        "kill the primary venue again and again; measure the takeovers",
+    ),
     "dashboard": ("hftsim.monitor.cli", "show a run directory on the live web dashboard"),
     "sweep": ("hftsim.sweep.cli", "run a parameter sweep or Monte Carlo on Dask"),
     "data": ("hftsim.net.feed.cli", "convert and replay market-data files (ITCH 5.0)"),

@@ -24,6 +24,7 @@ SUITES = {
     "metrics": "hftsim.bench.metrics",
     "sweep": "hftsim.bench.sweep",
     "feed": "hftsim.bench.feed",
+    "failover": "hftsim.bench.failover",
 }
 
 

@@ -29,6 +29,21 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     serve.add_argument("--no-uvloop", action="store_true", help="use asyncio's own event loop")
     serve.add_argument("--no-feed", action="store_true", help="do not start the market-data publisher")
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
+    serve.add_argument("--journal", metavar="DIR", help="journal every command into this venue directory")
+    serve.add_argument(
+        "--durable",
+        action="store_true",
+        help="acknowledge only once fsynced locally and held by the synchronous standby",
+    )
+    serve.add_argument("--run-seed", type=int, help="run seed of a new journal (journal.run_seed)")
+    serve.add_argument("--standby-of", metavar="HOST:PORT", help="hot standby of this primary")
+    serve.add_argument("--repl-host", help="replication listener host (replication.host)")
+    serve.add_argument("--repl-port", type=int, help="replication listener port (0: any free port)")
+    serve.add_argument("--fence", metavar="FILE", help="shared fence file (replication.fence_file)")
+    serve.add_argument("--heartbeat-interval-ms", type=float, help="replication heartbeat period")
+    serve.add_argument("--heartbeat-timeout-ms", type=float, help="silence before takeover / step-down")
+    serve.add_argument("--status-file", help="JSON status written every 200 ms (default DIR/status.json)")
+    serve.add_argument("--checkpoint-every", type=int, help="a standby checkpoints every N records")
     serve.set_defaults(func=_serve)
 
     load = sub.add_parser("load", help="offer open-loop FIX order flow and measure order-to-ack round trips")
@@ -94,10 +109,15 @@ def _serve(args: argparse.Namespace) -> int:
         }
         if overrides:
             config = msgspec.structs.replace(config, fix=msgspec.structs.replace(fix, **overrides))
+        config = _failover_overrides(config, args)
     except ConfigError as e:
         print(f"hftsim venue serve: {e}", file=sys.stderr)
         return 2
     publisher = None if args.no_feed else make_publisher(config)
+    if config.journal.directory is not None:
+        from hftsim.net.standby.node import run_node
+
+        return run_node(config, publisher, not args.no_uvloop)
     server = VenueServer(config, publisher)
     loop = new_event_loop(not args.no_uvloop)
     try:
@@ -105,6 +125,41 @@ def _serve(args: argparse.Namespace) -> int:
     finally:
         loop.close()
     return 0
+
+
+def _failover_overrides(config, args: argparse.Namespace):
+    """Apply ``--journal`` ... ``--checkpoint-every`` to the journal and replication sections."""
+    from hftsim.net.venue.config import parse_config
+
+    journal = {
+        k: v
+        for k, v in (
+            ("directory", args.journal),
+            ("durable", True if args.durable else None),
+            ("run_seed", args.run_seed),
+            ("checkpoint_every", args.checkpoint_every),
+        )
+        if v is not None
+    }
+    repl = {
+        k: v
+        for k, v in (
+            ("standby_of", args.standby_of),
+            ("host", args.repl_host),
+            ("port", args.repl_port),
+            ("fence_file", args.fence),
+            ("heartbeat_interval_ms", args.heartbeat_interval_ms),
+            ("heartbeat_timeout_ms", args.heartbeat_timeout_ms),
+            ("status_file", args.status_file),
+        )
+        if v is not None
+    }
+    if not journal and not repl:
+        return config
+    data = msgspec.to_builtins(config)
+    data["journal"].update(journal)
+    data["replication"].update(repl)
+    return parse_config(data, "command line")
 
 
 def _load(args: argparse.Namespace) -> int:

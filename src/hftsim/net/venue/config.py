@@ -45,6 +45,8 @@ __all__ = [
     "DashboardConfig",
     "FeedConfig",
     "FixConfig",
+    "JournalConfig",
+    "ReplicationConfig",
     "SessionSpec",
     "VenueConfig",
     "load_config",
@@ -96,6 +98,46 @@ class DashboardConfig(_Config):
     port: int = 0
 
 
+class JournalConfig(_Config):
+    """The input journal (``docs/failover.md``). No ``directory``: the venue does not journal.
+
+    Attributes:
+        directory: the venue directory (``venue.json``, ``journal/``, ``fix-sessions.log``, ...).
+        durable: acknowledge only once fsynced locally and held by the synchronous standby.
+        run_seed: the run seed written into a new journal.
+        checkpoint_every: a standby writes a checkpoint every this many records (0: never).
+    """
+
+    directory: str | None = None
+    durable: bool = False
+    run_seed: int = 1
+    checkpoint_every: int = 0
+
+
+class ReplicationConfig(_Config):
+    """Hot-standby replication (``docs/failover.md``).
+
+    Attributes:
+        host / port: where a primary listens for its standby (port 0: no replication listener).
+        standby_of: ``HOST:PORT`` of the primary's replication port: run as its hot standby.
+        heartbeat_interval_ms: heartbeat period on the replication link.
+        heartbeat_timeout_ms: silence after which the standby takes over (and a durable primary
+            that lost its synchronous standby steps down).
+        fence_file: the shared fencing token (single host); None: epochs in messages only.
+        lag_warning_records: a standby further behind than this is reported (log and status).
+        status_file: a JSON status written every 200 ms (default: ``status.json`` in the directory).
+    """
+
+    host: str = "127.0.0.1"
+    port: int = 0
+    standby_of: str | None = None
+    heartbeat_interval_ms: float = 50.0
+    heartbeat_timeout_ms: float = 200.0
+    fence_file: str | None = None
+    lag_warning_records: int = 1000
+    status_file: str | None = None
+
+
 class VenueConfig(_Config):
     """The whole venue."""
 
@@ -103,6 +145,8 @@ class VenueConfig(_Config):
     fix: FixConfig = FixConfig()
     feed: FeedConfig = FeedConfig()
     dashboard: DashboardConfig = DashboardConfig()
+    journal: JournalConfig = JournalConfig()
+    replication: ReplicationConfig = ReplicationConfig()
     stp_mode: str = "cancel_resting"
     capacity: int = 1 << 16
 
@@ -162,6 +206,16 @@ def parse_config(data: dict, where: str = "config") -> VenueConfig:
     if not any(not s.drop_copy for s in config.fix.sessions):
         raise ConfigError(f"{where}: fix.sessions needs at least one session that is not a drop copy")
     config.feed_destinations()
+    if config.replication.standby_of is not None:
+        _host_port(config.replication.standby_of, f"{where}: replication.standby_of")
+        if config.journal.directory is None:
+            raise ConfigError(f"{where}: replication.standby_of needs journal.directory")
+    repl = config.replication
+    if not 0 < repl.heartbeat_interval_ms < repl.heartbeat_timeout_ms:
+        raise ConfigError(
+            f"{where}: replication.heartbeat_interval_ms must be > 0 and below heartbeat_timeout_ms, "
+            f"got {repl.heartbeat_interval_ms} and {repl.heartbeat_timeout_ms}"
+        )
     return config
 
 

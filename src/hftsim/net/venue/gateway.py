@@ -451,6 +451,11 @@ class Gateway:
 
     # ------------------------------------------------------------ reports
 
+    def _next_exec_id(self) -> str:
+        """ExecID (17) of the next report: a venue-wide counter (the journaled gateway overrides it)."""
+        self._exec_id += 1
+        return str(self._exec_id)
+
     def _avg_px(self, order: _Order) -> str:
         cum = order.cum_qty
         if cum == 0:
@@ -474,12 +479,11 @@ class Gateway:
         orig_cl_ord_id: str | None = None,
         text: str | None = None,
     ) -> None:
-        self._exec_id += 1
         symbol_id = order.symbol_id
         report = ExecutionReport(
             order_id=str(order.order_id),
             cl_ord_id=order.cl_ord_id,
-            exec_id=str(self._exec_id),
+            exec_id=self._next_exec_id(),
             exec_type=exec_type,
             ord_status=ord_status,
             symbol=self.instruments[symbol_id].symbol,
@@ -507,12 +511,11 @@ class Gateway:
     def _reject_new(
         self, order: _Order, ord_rej_reason: int, text: str, ts_ns: int, symbol: str = ""
     ) -> None:
-        self._exec_id += 1
         self.metrics["order_rejects"] += 1
         report = ExecutionReport(
             order_id="NONE",
             cl_ord_id=order.cl_ord_id,
-            exec_id=str(self._exec_id),
+            exec_id=self._next_exec_id(),
             exec_type=ExecType.REJECTED,
             ord_status=OrdStatus.REJECTED,
             symbol=symbol or self.instruments[order.symbol_id].symbol,

@@ -94,7 +94,7 @@ class _Connection(asyncio.Protocol):
     def flush(self) -> None:
         """Write the session's pending output; close when the session is finished."""
         transport = self.transport
-        if transport is None or transport.is_closing():
+        if transport is None or transport.is_closing() or self.server.is_holding:
             return
         data = self.session.take_output()
         if data:
@@ -126,6 +126,9 @@ class VenueServer:
         config: the venue configuration.
         publisher: market-data publisher (``start``, ``publish``, ``stop``, ``stats``) or None.
         clock: wall clock (injectable for tests).
+        gateway: a prepared gateway over ``store``'s session states (the journaled venue's); a plain
+            Gateway over a fresh engine when None.
+        store: the session states ``gateway`` uses (required with ``gateway``).
         max_backlog: inbound application messages queued before reading pauses.
         max_write_buffer: unsent bytes per connection before it is dropped as a slow consumer.
     """
@@ -136,20 +139,29 @@ class VenueServer:
         publisher=None,
         clock=None,
         *,
+        gateway: Gateway | None = None,
+        store: SequenceStore | None = None,
         max_backlog: int = 50_000,
         max_write_buffer: int = 32 << 20,
     ) -> None:
         self.config = config
         self.clock = clock or WallClock()
         self.publisher = publisher
-        self.metrics: Counter = Counter()
-        self.store = SequenceStore(config.fix.state_file, config.fix.max_stored_messages)
         self.allowed_pairs = {(s.target_comp_id, s.sender_comp_id) for s in config.fix.sessions}
-        engine = MatchingEngine(config.instruments, config.stp, capacity=config.capacity)
-        sessions = [
-            (self.store.get(s.target_comp_id, s.sender_comp_id), s.drop_copy) for s in config.fix.sessions
-        ]
-        self.gateway = Gateway(engine, self.clock, sessions, publisher, self.metrics)
+        if gateway is None:
+            self.metrics: Counter = Counter()
+            self.store = SequenceStore(config.fix.state_file, config.fix.max_stored_messages)
+            engine = MatchingEngine(config.instruments, config.stp, capacity=config.capacity)
+            sessions = [
+                (self.store.get(s.target_comp_id, s.sender_comp_id), s.drop_copy) for s in config.fix.sessions
+            ]
+            gateway = Gateway(engine, self.clock, sessions, publisher, self.metrics)
+        else:
+            self.metrics = gateway.metrics
+            self.store = store
+        self.gateway = gateway
+        #: while True no connection writes (a subclass holds output until it is durable)
+        self.is_holding = False
         self.connections: set[_Connection] = set()
         self.max_backlog = max_backlog
         self.max_write_buffer = max_write_buffer
@@ -191,12 +203,16 @@ class VenueServer:
             session, msg = queue.popleft()
             if session.is_active:
                 on_message(session, msg)
-        for conn in list(self.connections):
-            conn.flush()
+        self._after_drain()
         if self.is_paused:
             self.is_paused = False
             for conn in self.connections:
                 conn.transport.resume_reading()
+
+    def _after_drain(self) -> None:
+        """Release the output of a drain (a journaling subclass first makes it durable)."""
+        for conn in list(self.connections):
+            conn.flush()
 
     # ------------------------------------------------------------ life cycle
 
