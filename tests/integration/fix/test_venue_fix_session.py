@@ -10,7 +10,7 @@ import time
 
 import pytest
 
-from conftest import FixClient, RunningVenue, venue_config
+from .conftest import FixClient, RunningVenue, venue_config
 
 
 def frame(body: bytes) -> bytes:

@@ -28,6 +28,12 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     serve.add_argument("--state-file", help="override fix.state_file (sequence numbers kept across restarts)")
     serve.add_argument("--no-uvloop", action="store_true", help="use asyncio's own event loop")
     serve.add_argument("--no-feed", action="store_true", help="do not start the market-data publisher")
+    serve.add_argument(
+        "--dashboard-port",
+        type=int,
+        help="serve the live dashboard and Prometheus /metrics on this port (0: any free port; "
+        "default: dashboard.port of the config, where 0 means off)",
+    )
     serve.add_argument("--log-level", default="INFO", help="logging level (default INFO)")
     serve.add_argument("--journal", metavar="DIR", help="journal every command into this venue directory")
     serve.add_argument(
@@ -118,7 +124,10 @@ def _serve(args: argparse.Namespace) -> int:
         from hftsim.net.standby.node import run_node
 
         return run_node(config, publisher, not args.no_uvloop)
-    server = VenueServer(config, publisher)
+    dashboard_port = (
+        args.dashboard_port if args.dashboard_port is not None else (config.dashboard.port or None)
+    )
+    server = VenueServer(config, publisher, dashboard_port=dashboard_port)
     loop = new_event_loop(not args.no_uvloop)
     try:
         loop.run_until_complete(server.serve())

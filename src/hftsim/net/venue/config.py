@@ -93,7 +93,7 @@ class FeedConfig(_Config):
 
 
 class DashboardConfig(_Config):
-    """Reserved for the dashboard (not served by this module)."""
+    """The live dashboard and Prometheus ``/metrics`` of ``hftsim venue serve``: ``port`` 0 means off."""
 
     port: int = 0
 

@@ -19,6 +19,7 @@ import logging
 import signal
 import socket
 from collections import Counter, deque
+from time import perf_counter_ns
 
 from hftsim.matching.engine import MatchingEngine
 from hftsim.net.fix.session import FixSession, SequenceStore
@@ -86,9 +87,10 @@ class _Connection(asyncio.Protocol):
 
     def data_received(self, data: bytes) -> None:
         server = self.server
+        arrived_ns = perf_counter_ns()
         messages = self.session.receive(data, server.clock.now_ns())
         if messages:
-            server.enqueue(self.session, messages)
+            server.enqueue(self.session, messages, arrived_ns)
         self.flush()
 
     def flush(self) -> None:
@@ -131,6 +133,8 @@ class VenueServer:
         store: the session states ``gateway`` uses (required with ``gateway``).
         max_backlog: inbound application messages queued before reading pauses.
         max_write_buffer: unsent bytes per connection before it is dropped as a slow consumer.
+        dashboard_port: serve the live dashboard and Prometheus ``/metrics`` on this port of
+            ``config.fix.host`` (0: any free port; None: no dashboard, no per-message metrics).
     """
 
     def __init__(
@@ -143,6 +147,7 @@ class VenueServer:
         store: SequenceStore | None = None,
         max_backlog: int = 50_000,
         max_write_buffer: int = 32 << 20,
+        dashboard_port: int | None = None,
     ) -> None:
         self.config = config
         self.clock = clock or WallClock()
@@ -174,6 +179,7 @@ class VenueServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped: asyncio.Event | None = None
         self._timer_task: asyncio.Task | None = None
+        self.monitor = _Monitor(self, dashboard_port) if dashboard_port is not None else None
 
     @property
     def is_listening(self) -> bool:
@@ -182,11 +188,14 @@ class VenueServer:
 
     # ------------------------------------------------------------ sequencing
 
-    def enqueue(self, session: FixSession, messages: list) -> None:
-        """Queue application messages of ``session`` for the sequencer, in arrival order."""
+    def enqueue(self, session: FixSession, messages: list, arrived_ns: int = 0) -> None:
+        """Queue application messages of ``session`` for the sequencer, in arrival order.
+
+        ``arrived_ns`` is when their bytes came in (``perf_counter_ns``), for the latency metrics.
+        """
         queue = self._queue
         for msg in messages:
-            queue.append((session, msg))
+            queue.append((session, msg, arrived_ns))
         if self._drain_handle is None:
             self._drain_handle = self._loop.call_soon(self._drain)
         if len(queue) > self.max_backlog and not self.is_paused:
@@ -199,10 +208,13 @@ class VenueServer:
         self._drain_handle = None
         queue = self._queue
         on_message = self.gateway.on_message
-        while queue:
-            session, msg = queue.popleft()
-            if session.is_active:
-                on_message(session, msg)
+        if self.monitor is None:
+            while queue:
+                session, msg, _ = queue.popleft()
+                if session.is_active:
+                    on_message(session, msg)
+        else:
+            self.monitor.drain(queue, on_message)
         self._after_drain()
         if self.is_paused:
             self.is_paused = False
@@ -222,6 +234,8 @@ class VenueServer:
         self._stopped = asyncio.Event()
         if self.publisher is not None:
             await self.publisher.start()
+        if self.monitor is not None:
+            await self.monitor.dashboard.start()
         self._server = await self._loop.create_server(
             lambda: _Connection(self), self.config.fix.host, self.config.fix.port, reuse_address=True
         )
@@ -236,6 +250,12 @@ class VenueServer:
             event_loop_name(self._loop),
             "on" if self.publisher is not None else "off",
         )
+        if self.monitor is not None:
+            log.info(
+                "dashboard on http://%s:%d/ (Prometheus metrics on /metrics)",
+                self.monitor.dashboard.host,
+                self.monitor.dashboard.port,
+            )
         return self.host, self.port
 
     async def _timers(self) -> None:
@@ -293,6 +313,64 @@ class VenueServer:
         await self._server.wait_closed()
         if self.publisher is not None:
             await self.publisher.stop()
+        if self.monitor is not None:
+            await self.monitor.dashboard.stop()
         self.store.save()
         self._server = None
         log.info("venue stopped: %s", dict(sorted(self.metrics.items())))
+
+
+class _Monitor:
+    """The venue's metrics and its dashboard. Edge.
+
+    Per application message it records the time spent applying it (``match_latency``: gateway,
+    engine and report encoding) and from its bytes' arrival to its reports being ready
+    (``end_to_end_latency``, queueing included), about 0.2 µs of work per message; at each drain it
+    samples the sequencer's backlog. Book depth, spread and session counts are read only when the
+    dashboard or Prometheus asks.
+    """
+
+    def __init__(self, server: VenueServer, port: int) -> None:
+        from hftsim.monitor import LatencyHistogram, MetricsRegistry, VenueMetrics, watch_book
+        from hftsim.monitor.dashboard import Dashboard, SnapshotBuilder, engine_book
+
+        self.registry = MetricsRegistry()
+        metrics = VenueMetrics(self.registry)
+        self.match, self.end_to_end = metrics.stages["match"], metrics.stages["end_to_end"]
+        self.commands = metrics.commands
+        # a distribution of message counts, not of times: kept here, exported as its p99 (a gauge)
+        self.backlog = LatencyHistogram("sequencer_backlog", highest_ns=1 << 20)
+        metrics.backlog("sequencer", lambda: len(server._queue))
+        self.registry.gauge(
+            "queue_backlog_p99_messages",
+            "99th percentile of the messages waiting at each drain",
+            {"queue": "sequencer"},
+            lambda: self.backlog.percentiles([99])[0],
+        )
+        self.registry.gauge(
+            "fix_connections", "TCP connections with a FIX session", None, lambda: len(server.connections)
+        )
+        engine = server.gateway.engine
+        for ins in server.config.instruments:
+            watch_book(self.registry, engine, ins.symbol_id, ins.symbol)
+        first = server.config.instruments[0]
+        snapshots = SnapshotBuilder(
+            self.registry, book=engine_book(engine, first.symbol_id, first.symbol), title="hftsim venue"
+        )
+        self.dashboard = Dashboard(self.registry, snapshots, server.config.fix.host, port)
+
+    def drain(self, queue: deque, on_message) -> None:
+        """Apply the queued messages, timing each."""
+        self.backlog.record(len(queue))
+        match, end_to_end, clock = self.match.record, self.end_to_end.record, perf_counter_ns
+        n = 0
+        while queue:
+            session, msg, arrived_ns = queue.popleft()
+            if session.is_active:
+                t0 = clock()
+                on_message(session, msg)
+                t1 = clock()
+                match(t1 - t0)
+                end_to_end(t1 - arrived_ns)
+                n += 1
+        self.commands.value += n
