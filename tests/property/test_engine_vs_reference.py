@@ -1,6 +1,7 @@
 """The compiled engine and the naive twin give the same events and books for any command stream."""
 
 import numpy as np
+import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
@@ -126,3 +127,17 @@ def test_engine_restored_from_snapshot_continues_identically(cmds, stp, cut, imp
     tail = restored.run_batch(cmds[k:])
     np.testing.assert_array_equal(np.concatenate([head, tail]).astype(EVENT_DTYPE), expected)
     assert restored.digest() == straight.digest()
+
+
+@pytest.mark.slow
+def test_engine_long_realistic_churn_equals_reference():
+    """Thousands of live orders: the arena and both maps grow past their first sizes many times."""
+    from hftsim.bench.workload import bench_instruments, engine_workload
+
+    cmds = engine_workload(40_000, n_symbols=1, seed=11)
+    instruments = bench_instruments(1)
+    fast = MatchingEngine(instruments, StpMode.CANCEL_RESTING, impl="fast")
+    ref = MatchingEngine(instruments, StpMode.CANCEL_RESTING, impl="reference")
+    np.testing.assert_array_equal(fast.run_batch(cmds), ref.run_batch(cmds))
+    assert fast.live_orders(0) > 2_048  # past the initial 1,024 slots and the maps' first two sizes
+    assert fast.digest() == ref.digest()
