@@ -11,7 +11,7 @@ import hftsim
 
 SRC = Path(hftsim.__file__).parent
 #: packages that may touch the wall clock, the OS and the network
-EDGES = {"net", "monitor", "bench", "journal", "cli.py", "demo.py"}
+EDGES = {"net", "monitor", "bench", "stress", "journal", "cli.py", "demo.py"}
 #: what each layer must never import (DESIGN.md: core <- book <- matching <- (sim, net, journal) <- ...)
 FORBIDDEN = {
     "core": {
