@@ -24,6 +24,7 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "bench": ("hftsim.bench.cli", "run a benchmark suite (engine, hawkes, journal, sim, oms)"),
     "replay": ("hftsim.matching.cli", "replay a command file through the matching engine"),
     "regress": ("hftsim.bench.regress", "compare two result directories; exit 1 on a regression"),
+    "stress": ("hftsim.stress.cli", "stress, fault and regression drills with reports"),
     "simulate": ("hftsim.sim.cli", "run a simulation scenario"),
     "scenarios": ("hftsim.sim.cli", "list the scenarios shipped with hftsim"),
     "venue": ("hftsim.net.venue.cli", "run the live FIX venue, load it, or recover it from its journal"),

@@ -1,0 +1,218 @@
+"""Open-loop FIX load that keeps every round-trip sample, for time series and CDFs. Edge.
+
+:func:`hftsim.net.client.run_load` reports percentiles only; stress drills also need the samples
+(latency over time, CDFs before/after, backlog over time), so this loop keeps the send and ack
+timestamps of every order. The schedule and the rules are run_load's: message ``i`` is due at
+``t0 + i / rate``, NewOrderSingle and OrderCancelRequest alternate, the round trip is NewOrderSingle
+written -> ExecutionReport New read (``perf_counter_ns``), and a step is *sustained* when no order is
+lost or rejected, at most 1% of the schedule went unsent and the last ack came within 50 ms of the
+last send. Every loop is bounded in count (``rate * duration_s``) and time (``duration_s`` plus
+``drain_timeout_s``).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass, field
+
+import numpy as np
+
+from hftsim.net.client.initiator import FixInitiator
+from hftsim.net.fix.codec import FixMessage, format_utc_timestamp
+from hftsim.net.fix.session import SequenceStore
+
+__all__ = ["LoadSamples", "sampled_load", "sample_backlog"]
+
+_SPIN_BELOW_NS = 2_000_000
+
+
+@dataclass
+class LoadSamples:
+    """Every order of one load run; times are ``perf_counter_ns``."""
+
+    session: str
+    offered_msgs_per_s: float
+    duration_s: float
+    t0_ns: int
+    offered_msgs: int
+    sent_msgs: int = 0
+    send_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    ack_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    rejected: int = 0
+    max_send_lag_us: float = 0.0
+    last_send_ns: int = 0
+
+    @property
+    def sent_orders(self) -> int:
+        return len(self.send_ns)
+
+    @property
+    def acked(self) -> np.ndarray:
+        return self.ack_ns > 0
+
+    @property
+    def lost_orders(self) -> int:
+        return int(self.sent_orders - np.count_nonzero(self.acked) - self.rejected)
+
+    @property
+    def unsent_msgs(self) -> int:
+        return max(0, self.offered_msgs - self.sent_msgs)
+
+    @property
+    def rtt_us(self) -> np.ndarray:
+        ok = self.acked
+        return (self.ack_ns[ok] - self.send_ns[ok]) / 1e3
+
+    @property
+    def ack_offset_s(self) -> np.ndarray:
+        """Seconds from the start of the run to each ack (aligned with :attr:`rtt_us`)."""
+        return (self.ack_ns[self.acked] - self.t0_ns) / 1e9
+
+    @property
+    def drain_ms(self) -> float:
+        last_ack = int(self.ack_ns.max()) if self.acked.any() else self.last_send_ns
+        return max(0.0, (last_ack - self.last_send_ns) / 1e6)
+
+    @property
+    def is_sustained(self) -> bool:
+        return (
+            self.lost_orders == 0
+            and self.rejected == 0
+            and self.unsent_msgs <= self.offered_msgs * 0.01
+            and self.drain_ms <= 50.0
+        )
+
+    def answered(self) -> int:
+        return int(np.count_nonzero(self.ack_ns)) + self.rejected
+
+
+async def sampled_load(
+    host: str,
+    port: int,
+    sender_comp_id: str,
+    rate_msgs_per_s: float,
+    duration_s: float,
+    *,
+    target_comp_id: str = "HFTSIM",
+    drain_timeout_s: float = 2.0,
+    tag: str = "",
+    live: list | None = None,
+) -> LoadSamples:
+    """Offer ``rate_msgs_per_s`` for ``duration_s`` on one session and keep every sample.
+
+    Args:
+        live: when given, the samples object is appended before sending starts, so a backlog
+            sampler can watch it while it runs.
+    """
+    total = max(2, int(rate_msgs_per_s * duration_s))
+    n_orders = (total + 1) // 2
+    out = LoadSamples(
+        session=sender_comp_id,
+        offered_msgs_per_s=rate_msgs_per_s,
+        duration_s=duration_s,
+        t0_ns=0,
+        offered_msgs=total,
+        send_ns=np.zeros(n_orders, np.int64),
+        ack_ns=np.zeros(n_orders, np.int64),
+    )
+    prefix = f"S{tag}{time.time_ns() % 10**10:x}-"
+    plen = len(prefix)
+    ack_ns = out.ack_ns
+
+    def on_message(msg: FixMessage, recv_ns: int) -> None:
+        if msg.msg_type != "8":
+            return
+        exec_type = msg.get(150)
+        if exec_type == b"0":
+            ack_ns[int(msg.get(11)[plen:])] = recv_ns
+        elif exec_type == b"8":
+            out.rejected += 1
+
+    client = await FixInitiator.connect(
+        host,
+        port,
+        sender_comp_id,
+        target_comp_id,
+        reset_seq_num=True,
+        store=SequenceStore(max_stored=10_000),
+        on_message=on_message,
+    )
+    if live is not None:
+        live.append(out)
+    send_body = client.session.send_body
+    interval_ns = 1e9 / rate_msgs_per_s
+    t0 = out.t0_ns = time.perf_counter_ns()
+    end_ns = t0 + int(duration_s * 1e9)
+    sent = 0
+    max_lag_ns = 0
+    while sent < total:
+        now = time.perf_counter_ns()
+        if now >= end_ns:
+            break
+        due = min(total, int((now - t0) / interval_ns) + 1)
+        if due > sent:
+            max_lag_ns = max(max_lag_ns, now - (t0 + int(sent * interval_ns)))
+            wall_ns = time.time_ns()
+            ts = format_utc_timestamp(wall_ns)
+            first, last = -1, -1
+            for i in range(sent, due):
+                k = i // 2
+                if i % 2 == 0:
+                    first = k if first < 0 else first
+                    last = k
+                    send_body(
+                        "D",
+                        f"11={prefix}{k}\x0155=SIM\x0154=1\x0160={ts}\x0138=100"
+                        f"\x0140=2\x0144=100.00\x0159=0\x01",
+                        wall_ns,
+                    )
+                else:
+                    send_body(
+                        "F",
+                        f"41={prefix}{k}\x0111={prefix}c{k}\x0155=SIM\x0154=1\x0160={ts}\x0138=100\x01",
+                        wall_ns,
+                    )
+            stamp = time.perf_counter_ns()
+            client.flush()
+            if first >= 0:
+                out.send_ns[first : last + 1] = stamp
+            sent = due
+        wait_ns = t0 + int(sent * interval_ns) - time.perf_counter_ns()
+        await asyncio.sleep((wait_ns - 1_000_000) / 1e9 if wait_ns > _SPIN_BELOW_NS else 0)
+    out.last_send_ns = time.perf_counter_ns()
+    out.sent_msgs = sent
+    n_sent_orders = (sent + 1) // 2
+    out.send_ns = out.send_ns[:n_sent_orders]
+    out.max_send_lag_us = round(max_lag_ns / 1e3, 1)
+    await client.wait_until(lambda: out.answered() >= n_sent_orders, drain_timeout_s)
+    out.ack_ns = out.ack_ns[:n_sent_orders].copy()
+    try:
+        await client.logout(timeout_s=1.0)
+    except (ConnectionError, OSError):
+        client.close()
+    return out
+
+
+async def sample_backlog(live: list, period_s: float, stop: asyncio.Event) -> tuple[list, list]:
+    """Sample the orders sent and not yet answered, summed over ``live`` runs, every ``period_s``.
+
+    Returns:
+        (seconds since the first sample, backlog in orders) lists.
+    """
+    t_s: list[float] = []
+    backlog: list[int] = []
+    start = time.perf_counter_ns()
+    while not stop.is_set():
+        now = time.perf_counter_ns()
+        waiting = 0
+        for run in live:
+            sent = int(np.count_nonzero(run.send_ns[: len(run.ack_ns)]))
+            waiting += max(0, sent - run.answered())
+        t_s.append((now - start) / 1e9)
+        backlog.append(waiting)
+        try:
+            await asyncio.wait_for(stop.wait(), period_s)
+        except TimeoutError:
+            pass
+    return t_s, backlog
