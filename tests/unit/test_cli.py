@@ -69,8 +69,17 @@ def test_cli_replay_writes_events_and_prints_digest(tmp_path):
 
 @pytest.mark.slow
 def test_cli_bench_engine_quick_json_has_the_issue_keys(tmp_path):
-    done = run("bench", "engine", "--quick", "--json", "--results", str(tmp_path), "--perf-dir",
-               str(tmp_path / "run1"), cwd=tmp_path)
+    done = run(
+        "bench",
+        "engine",
+        "--quick",
+        "--json",
+        "--results",
+        str(tmp_path),
+        "--perf-dir",
+        str(tmp_path / "run1"),
+        cwd=tmp_path,
+    )
     assert done.returncode == 0, done.stderr
     figures = json.loads(done.stdout)
     for key in (
@@ -91,3 +100,20 @@ def test_cli_bench_engine_quick_json_has_the_issue_keys(tmp_path):
 def test_cli_venue_recover_of_missing_directory_is_a_clear_error(tmp_path):
     done = run("venue", "recover", str(tmp_path / "nothing"))
     assert done.returncode == 2 and "venue.json is missing" in done.stderr and "Traceback" not in done.stderr
+
+
+@pytest.mark.slow
+def test_cli_demo_runs_the_simulation_and_writes_its_report(tmp_path):
+    done = run("demo", "--scenario", "quick", "--no-bench", "--out", str(tmp_path / "demo"), cwd=tmp_path)
+    assert done.returncode == 0, done.stderr
+    run_dir = tmp_path / "demo" / "run"
+    for name in (
+        "summary.json",
+        "events.parquet",
+        "l1.parquet",
+        "trades.parquet",
+        "facts/facts.csv",
+        "impact/impact.csv",
+    ):
+        assert (run_dir / name).stat().st_size > 0, name
+    assert "stylized facts" in done.stdout and "impact: R(1)" in done.stdout

@@ -10,8 +10,8 @@ What is measured, on the seeded workload of :mod:`hftsim.bench.workload`:
   ``msgs_per_s`` times the bare loop; the latency pass times each call with two
   ``perf_counter_ns`` reads, whose own cost (``timer_overhead_ns``, measured the same way around
   nothing) is included in ``p50_ns``/``p99_ns``/``p999_ns``, not subtracted.
-* **memory**: ``peak_rss_mb`` is the peak RSS of this benchmark process (workload arrays
-  included). ``resting_1m_growth_mb`` is measured in a fresh subprocess: RSS after building the
+* **memory**: ``peak_rss_mb`` is the peak RSS of this benchmark process (``VmHWM``; workload
+  arrays included). ``resting_1m_growth_mb`` is measured in a fresh subprocess: RSS after building the
   engine and the 1,000,000 orders' command array, then after resting them all.
 
 Each pass uses a fresh engine (arena preallocated for 65,536 orders per symbol, as a venue sizes it
@@ -50,6 +50,18 @@ def _rss_bytes() -> int:
 
 
 def _peak_rss_mb() -> float:
+    """Peak RSS of this program: VmHWM of its address space.
+
+    Not ``getrusage().ru_maxrss``: Linux carries the RSS a process had when it was forked across
+    ``exec`` into that figure, so a benchmark started from a large process would report the parent's.
+    """
+    try:
+        with open("/proc/self/status") as f:
+            for line in f:
+                if line.startswith("VmHWM:"):
+                    return int(line.split()[1]) / 1024.0  # kB
+    except OSError:
+        pass
     return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024.0  # KiB on Linux
 
 
