@@ -27,6 +27,8 @@ import msgspec
 import numpy as np
 
 from hftsim.core.errors import ConfigError
+from hftsim.sim._check import check_int as _int
+from hftsim.sim._check import check_number as _number
 
 __all__ = [
     "ConstantLatency",
@@ -123,24 +125,6 @@ def latency_from_mapping(table: Any, path: str) -> LatencyModel:
     return EmpiricalLatency(
         samples_ns=tuple(_int(v, f"{path}.samples_ns[{i}]", 0) for i, v in enumerate(samples))
     )
-
-
-def _int(value: Any, path: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"{path}: expected an integer >= {low}, got {value!r}")
-    return value
-
-
-def _number(value: Any, path: str, positive: bool) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < 0
-        or (positive and value == 0)
-    ):
-        raise ConfigError(f"{path}: expected a number {'> 0' if positive else '>= 0'}, got {value!r}")
-    return float(value)
 
 
 class LatencyProfile(msgspec.Struct, frozen=True, kw_only=True):

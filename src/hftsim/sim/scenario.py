@@ -8,7 +8,6 @@ by field in ``docs/simulation.md``. Shipped scenarios live in ``hftsim/scenarios
 
 from __future__ import annotations
 
-import math
 import tomllib
 from importlib import resources
 from pathlib import Path
@@ -24,6 +23,9 @@ from hftsim.flow.hawkes_flow import ACTIONS, HawkesFlow
 from hftsim.flow.replay import ReplayFlow, read_flow
 from hftsim.flow.source import DepthDistribution, FlowSource, SizeDistribution
 from hftsim.flow.zero_intelligence import ZeroIntelligenceFlow
+from hftsim.sim._check import check_int as _int
+from hftsim.sim._check import check_number as _num
+from hftsim.sim._check import show as _show
 from hftsim.sim.agent import Agent
 from hftsim.sim.latency import LatencyProfile
 from hftsim.sim.registry import agent_class, import_modules
@@ -143,16 +145,21 @@ def _scenario_dir() -> Path:
     return Path(str(resources.files("hftsim") / "scenarios"))
 
 
-def list_scenarios() -> dict[str, str]:
-    """Return the shipped scenarios as ``{name: one-line description}``, sorted by name."""
+def list_shipped(folder: str) -> dict[str, str]:
+    """The TOML files shipped in ``hftsim/<folder>`` as ``{name: description}``, sorted by name."""
     out = {}
-    for path in sorted(_scenario_dir().glob("*.toml")):
+    for path in sorted(Path(str(resources.files("hftsim") / folder)).glob("*.toml")):
         try:
             with path.open("rb") as f:
                 out[path.stem] = str(tomllib.load(f).get("description", ""))
         except tomllib.TOMLDecodeError:
             out[path.stem] = "(unreadable)"
     return out
+
+
+def list_scenarios() -> dict[str, str]:
+    """Return the shipped scenarios as ``{name: one-line description}``, sorted by name."""
+    return list_shipped("scenarios")
 
 
 def load_scenario(name_or_path: str | Path) -> Scenario:
@@ -416,34 +423,8 @@ def _bool(value: Any, path: str) -> bool:
     return value
 
 
-def _int(value: Any, path: str, low: int) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < low:
-        raise ConfigError(f"{path}: expected an integer >= {low}, got {_show(value)}")
-    return value
-
-
-def _num(value: Any, path: str, positive: bool) -> float:
-    if (
-        isinstance(value, bool)
-        or not isinstance(value, (int, float))
-        or not math.isfinite(value)
-        or value < 0
-        or (positive and value == 0)
-    ):
-        raise ConfigError(f"{path}: expected a number {'> 0' if positive else '>= 0'}, got {_show(value)}")
-    return float(value)
-
-
 def _numbers(value: Any, path: str, positive: bool) -> list[float]:
     items = _list(value, path)
     if not items:
         raise ConfigError(f"{path}: expected a non-empty list of numbers")
     return [_num(v, f"{path}[{i}]", positive) for i, v in enumerate(items)]
-
-
-def _show(value: Any) -> str:
-    if value is None:
-        return "nothing"
-    if isinstance(value, (dict, list)):
-        return type(value).__name__ if not isinstance(value, dict) else "a table"
-    return repr(value)

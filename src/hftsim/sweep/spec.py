@@ -117,14 +117,9 @@ def _sweep_dir() -> Path:
 
 def list_sweeps() -> dict[str, str]:
     """Return the shipped example sweeps as ``{name: description}``, sorted by name."""
-    out = {}
-    for path in sorted(_sweep_dir().glob("*.toml")):
-        try:
-            with path.open("rb") as f:
-                out[path.stem] = str(tomllib.load(f).get("description", ""))
-        except tomllib.TOMLDecodeError:
-            out[path.stem] = "(unreadable)"
-    return out
+    from hftsim.sim.scenario import list_shipped
+
+    return list_shipped("sweeps")
 
 
 def load_sweep(name_or_path: str | Path) -> SweepSpec:
