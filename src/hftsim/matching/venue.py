@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Literal, Sequence
 
+import msgspec
+
 from hftsim.core.clock import Clock
 from hftsim.core.enums import StpMode
 from hftsim.core.errors import ConfigError
@@ -52,9 +54,4 @@ class Venue:
     def submit(self, cmd: Command) -> list[Event]:
         """Sequence and timestamp ``cmd``, apply it, and return its events."""
         self.last_seq += 1
-        stamped = cmd.__class__(**{**_fields(cmd), "ts_event": self._clock.now_ns()})
-        return self.engine.submit(stamped, self.last_seq)
-
-
-def _fields(cmd: Command) -> dict:
-    return {name: getattr(cmd, name) for name in cmd.__struct_fields__}
+        return self.engine.submit(msgspec.structs.replace(cmd, ts_event=self._clock.now_ns()), self.last_seq)

@@ -372,3 +372,20 @@ def test_engine_snapshot_restore_rejects_invalid_books():
             )
     restored = MatchingEngine.from_snapshot(INS, snap)
     assert restored.digest() == engine.digest()
+
+
+def test_venue_sequences_and_stamps_commands_from_its_clock():
+    from hftsim.core import SimClock
+    from hftsim.matching import Venue
+
+    clock = SimClock(1_000)
+    venue = Venue(INS, clock)
+    assert venue.symbol_id("XYZ") == 0
+    with pytest.raises(ConfigError, match="unknown symbol 'ABC'"):
+        venue.symbol_id("ABC")
+    first = venue.submit(limit(SELL, 160, 10, owner=1))
+    clock.advance_to(5_000)
+    second = venue.submit(limit(BUY, 160, 10, owner=2))
+    assert {e.ts_event for e in first} == {1_000} and {e.ts_event for e in second} == {5_000}
+    assert venue.last_seq == 2
+    assert venue.engine.last_events()["cmd_seq"].tolist() == [2] * len(second)
