@@ -734,6 +734,10 @@ static int Core_init(Core *c, PyObject *args, PyObject *kwds) {
         PyErr_Format(PyExc_ValueError, "capacity must be 1..2^28 orders, got %d", capacity);
         return -1;
     }
+    if (c->books != NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Core is already initialised; build a new one");
+        return -1;
+    }
     if (stp < STP_NONE || stp > STP_DECREMENT_BOTH) {
         PyErr_Format(PyExc_ValueError, "stp_mode must be 0..3, got %d", stp);
         return -1;
