@@ -2,11 +2,12 @@
 
 :func:`hftsim.net.client.run_load` reports percentiles only; stress drills also need the samples
 (latency over time, CDFs before/after, backlog over time), so this loop keeps the send and ack
-timestamps of every order. The schedule and the rules are run_load's: message ``i`` is due at
-``t0 + i / rate``, NewOrderSingle and OrderCancelRequest alternate, the round trip is NewOrderSingle
-written -> ExecutionReport New read (``perf_counter_ns``), and a step is *sustained* when no order is
-lost or rejected, at most 1% of the schedule went unsent and the last ack came within 50 ms of the
-last send. Every loop is bounded in count (``rate * duration_s``) and time (``duration_s`` plus
+timestamps of every order. The sender is run_load's own
+(:func:`hftsim.net.client.load.send_open_loop`): message ``i`` is due at ``t0 + i / rate``,
+NewOrderSingle and OrderCancelRequest alternate, the round trip is NewOrderSingle written ->
+ExecutionReport New read (``perf_counter_ns``), and a step is *sustained* when no order is lost or
+rejected, at most 1% of the schedule went unsent and the last ack came within 50 ms of the last send.
+Every loop is bounded in count (``rate * duration_s``) and time (``duration_s`` plus
 ``drain_timeout_s``).
 """
 
@@ -19,12 +20,11 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hftsim.net.client.initiator import FixInitiator
-from hftsim.net.fix.codec import FixMessage, format_utc_timestamp
+from hftsim.net.client.load import send_open_loop
+from hftsim.net.fix.codec import FixMessage
 from hftsim.net.fix.session import SequenceStore
 
 __all__ = ["LoadSamples", "sampled_load", "sample_backlog"]
-
-_SPIN_BELOW_NS = 2_000_000
 
 
 @dataclass
@@ -140,47 +140,14 @@ async def sampled_load(
     )
     if live is not None:
         live.append(out)
-    send_body = client.session.send_body
-    interval_ns = 1e9 / rate_msgs_per_s
-    t0 = out.t0_ns = time.perf_counter_ns()
-    end_ns = t0 + int(duration_s * 1e9)
-    sent = 0
-    max_lag_ns = 0
-    while sent < total:
-        now = time.perf_counter_ns()
-        if now >= end_ns:
-            break
-        due = min(total, int((now - t0) / interval_ns) + 1)
-        if due > sent:
-            max_lag_ns = max(max_lag_ns, now - (t0 + int(sent * interval_ns)))
-            wall_ns = time.time_ns()
-            ts = format_utc_timestamp(wall_ns)
-            first, last = -1, -1
-            for i in range(sent, due):
-                k = i // 2
-                if i % 2 == 0:
-                    first = k if first < 0 else first
-                    last = k
-                    send_body(
-                        "D",
-                        f"11={prefix}{k}\x0155=SIM\x0154=1\x0160={ts}\x0138=100"
-                        f"\x0140=2\x0144=100.00\x0159=0\x01",
-                        wall_ns,
-                    )
-                else:
-                    send_body(
-                        "F",
-                        f"41={prefix}{k}\x0111={prefix}c{k}\x0155=SIM\x0154=1\x0160={ts}\x0138=100\x01",
-                        wall_ns,
-                    )
-            stamp = time.perf_counter_ns()
-            client.flush()
-            if first >= 0:
-                out.send_ns[first : last + 1] = stamp
-            sent = due
-        wait_ns = t0 + int(sent * interval_ns) - time.perf_counter_ns()
-        await asyncio.sleep((wait_ns - 1_000_000) / 1e9 if wait_ns > _SPIN_BELOW_NS else 0)
-    out.last_send_ns = time.perf_counter_ns()
+    out.t0_ns, sent, max_lag_ns, out.last_send_ns = await send_open_loop(
+        client,
+        prefix=prefix,
+        rate_msgs_per_s=rate_msgs_per_s,
+        total=total,
+        time_limit_s=duration_s,
+        send_ns=out.send_ns,
+    )
     out.sent_msgs = sent
     n_sent_orders = (sent + 1) // 2
     out.send_ns = out.send_ns[:n_sent_orders]

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from typing import NamedTuple
 
 import msgspec
 import numpy as np
@@ -25,7 +26,7 @@ from hftsim.net.client.initiator import FixInitiator
 from hftsim.net.fix.codec import FixMessage, format_utc_timestamp
 from hftsim.net.fix.session import SequenceStore
 
-__all__ = ["LoadResult", "run_load"]
+__all__ = ["LoadResult", "Sending", "run_load", "send_open_loop"]
 
 _SPIN_BELOW_NS = 2_000_000  # closer than this to the next due message, yield instead of sleeping
 
@@ -106,51 +107,19 @@ async def run_load(
         store=SequenceStore(max_stored=10_000),
         on_message=on_message,
     )
-    session = client.session
-    send_body = session.send_body
-    side = "1"
-    interval_ns = 1e9 / rate_msgs_per_s
-    t0 = time.perf_counter_ns()
-    end_ns = t0 + int((duration_s + warmup_msgs / rate_msgs_per_s) * 1e9)
-    sent = 0
-    max_lag_ns = 0
-    while sent < total:
-        now = time.perf_counter_ns()
-        if now >= end_ns:
-            break
-        due = min(total, int((now - t0) / interval_ns) + 1)
-        if due > sent:
-            max_lag_ns = max(max_lag_ns, now - (t0 + int(sent * interval_ns)))
-            wall_ns = time.time_ns()
-            ts = format_utc_timestamp(wall_ns)
-            first_order = -1
-            for i in range(sent, due):
-                k = i // step
-                if step == 1 or i % 2 == 0:
-                    if first_order < 0:
-                        first_order = k
-                    send_body(
-                        "D",
-                        f"11={prefix}{k}\x0155={symbol}\x0154={side}\x0160={ts}\x0138={qty}"
-                        f"\x0140=2\x0144={price}\x0159=0\x01",
-                        wall_ns,
-                    )
-                    last_order = k
-                else:
-                    send_body(
-                        "F",
-                        f"41={prefix}{k}\x0111={prefix}c{k}\x0155={symbol}\x0154={side}"
-                        f"\x0160={ts}\x0138={qty}\x01",
-                        wall_ns,
-                    )
-            stamp = time.perf_counter_ns()
-            client.flush()
-            if first_order >= 0:
-                send_ns[first_order : last_order + 1] = stamp
-            sent = due
-        wait_ns = t0 + int(sent * interval_ns) - time.perf_counter_ns()
-        await asyncio.sleep((wait_ns - 1_000_000) / 1e9 if wait_ns > _SPIN_BELOW_NS else 0)
-    last_send_ns = time.perf_counter_ns()
+    sending = await send_open_loop(
+        client,
+        prefix=prefix,
+        rate_msgs_per_s=rate_msgs_per_s,
+        total=total,
+        time_limit_s=duration_s + warmup_msgs / rate_msgs_per_s,
+        send_ns=send_ns,
+        symbol=symbol,
+        price=price,
+        qty=qty,
+        cancel_every_order=cancel_every_order,
+    )
+    t0, sent, max_lag_ns, last_send_ns = sending
     elapsed_s = (last_send_ns - t0) / 1e9
     sent_orders = (sent + step - 1) // step
 
@@ -173,6 +142,81 @@ async def run_load(
         last_send_ns,
         step,
     )
+
+
+class Sending(NamedTuple):
+    """How an open-loop send went (``perf_counter_ns`` times)."""
+
+    t0_ns: int
+    sent_msgs: int
+    max_lag_ns: int
+    last_send_ns: int
+
+
+async def send_open_loop(
+    client: FixInitiator,
+    *,
+    prefix: str,
+    rate_msgs_per_s: float,
+    total: int,
+    time_limit_s: float,
+    send_ns: np.ndarray,
+    symbol: str = "SIM",
+    price: str = "100.00",
+    qty: int = 100,
+    cancel_every_order: bool = True,
+) -> Sending:
+    """Send up to ``total`` messages on the schedule ``t0 + i / rate``, within ``time_limit_s``.
+
+    Orders are NewOrderSingle with ClOrdID ``<prefix><k>`` (buy ``qty`` at ``price``); with
+    ``cancel_every_order`` every second message cancels the order before it (ClOrdID
+    ``<prefix>c<k>``). Each tick writes every message that has come due in one flush and stamps
+    ``send_ns[k]`` of its orders with the time of that flush.
+    """
+    send_body = client.session.send_body
+    step = 2 if cancel_every_order else 1
+    interval_ns = 1e9 / rate_msgs_per_s
+    t0 = time.perf_counter_ns()
+    end_ns = t0 + int(time_limit_s * 1e9)
+    sent = 0
+    max_lag_ns = 0
+    while sent < total:
+        now = time.perf_counter_ns()
+        if now >= end_ns:
+            break
+        due = min(total, int((now - t0) / interval_ns) + 1)
+        if due > sent:
+            max_lag_ns = max(max_lag_ns, now - (t0 + int(sent * interval_ns)))
+            wall_ns = time.time_ns()
+            ts = format_utc_timestamp(wall_ns)
+            first_order = last_order = -1
+            for i in range(sent, due):
+                k = i // step
+                if step == 1 or i % 2 == 0:
+                    if first_order < 0:
+                        first_order = k
+                    send_body(
+                        "D",
+                        f"11={prefix}{k}\x0155={symbol}\x0154=1\x0160={ts}\x0138={qty}"
+                        f"\x0140=2\x0144={price}\x0159=0\x01",
+                        wall_ns,
+                    )
+                    last_order = k
+                else:
+                    send_body(
+                        "F",
+                        f"41={prefix}{k}\x0111={prefix}c{k}\x0155={symbol}\x0154=1"
+                        f"\x0160={ts}\x0138={qty}\x01",
+                        wall_ns,
+                    )
+            stamp = time.perf_counter_ns()
+            client.flush()
+            if first_order >= 0:
+                send_ns[first_order : last_order + 1] = stamp
+            sent = due
+        wait_ns = t0 + int(sent * interval_ns) - time.perf_counter_ns()
+        await asyncio.sleep((wait_ns - 1_000_000) / 1e9 if wait_ns > _SPIN_BELOW_NS else 0)
+    return Sending(t0, sent, max_lag_ns, time.perf_counter_ns())
 
 
 def _summarise(
