@@ -141,10 +141,6 @@ class Scenario(msgspec.Struct, frozen=True, kw_only=True):
         return built
 
 
-def _scenario_dir() -> Path:
-    return Path(str(resources.files("hftsim") / "scenarios"))
-
-
 def list_shipped(folder: str) -> dict[str, str]:
     """The TOML files shipped in ``hftsim/<folder>`` as ``{name: description}``, sorted by name."""
     out = {}
@@ -155,6 +151,30 @@ def list_shipped(folder: str) -> dict[str, str]:
         except tomllib.TOMLDecodeError:
             out[path.stem] = "(unreadable)"
     return out
+
+
+def read_shipped_toml(name_or_path: str | Path, folder: str, what: str) -> tuple[Path, dict[str, Any]]:
+    """Read a TOML file by path, or one shipped in ``hftsim/<folder>`` by name.
+
+    Raises:
+        ConfigError: no such file or shipped name (the message lists the shipped ones), the file
+            cannot be read, or it is not valid TOML.
+    """
+    path = Path(name_or_path)
+    if not path.suffix and not path.exists():
+        path = Path(str(resources.files("hftsim") / folder)) / f"{name_or_path}.toml"
+        if not path.is_file():
+            known = ", ".join(list_shipped(folder)) or "none"
+            raise ConfigError(
+                f"{what} {str(name_or_path)!r}: no such shipped {what} or file; shipped: {known}"
+            )
+    try:
+        with path.open("rb") as f:
+            return path, tomllib.load(f)
+    except OSError as e:
+        raise ConfigError(f"{what} {path}: cannot read: {e.strerror or e}") from e
+    except tomllib.TOMLDecodeError as e:
+        raise ConfigError(f"{what} {path}: not valid TOML: {e}") from e
 
 
 def list_scenarios() -> dict[str, str]:
@@ -168,19 +188,7 @@ def load_scenario(name_or_path: str | Path) -> Scenario:
     Raises:
         ConfigError: unknown name, unreadable file, or an invalid field (named by its path).
     """
-    path = Path(name_or_path)
-    if not path.suffix and not path.exists():
-        path = _scenario_dir() / f"{name_or_path}.toml"
-        if not path.is_file():
-            known = ", ".join(list_scenarios())
-            raise ConfigError(f"scenario {str(name_or_path)!r}: no such shipped scenario; known: {known}")
-    try:
-        with path.open("rb") as f:
-            doc = tomllib.load(f)
-    except OSError as e:
-        raise ConfigError(f"scenario {path}: cannot read: {e.strerror or e}") from e
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"scenario {path}: not valid TOML: {e}") from e
+    path, doc = read_shipped_toml(name_or_path, "scenarios", "scenario")
     return parse_scenario(doc, source=str(path), default_name=path.stem)
 
 

@@ -26,7 +26,6 @@ scenario of every point with the scenario validator.
 from __future__ import annotations
 
 import math
-import tomllib
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -111,10 +110,6 @@ class SweepSpec(msgspec.Struct, frozen=True, kw_only=True):
         return tuple(k for k in table if not (self.random is not None and k == "n"))
 
 
-def _sweep_dir() -> Path:
-    return Path(str(resources.files("hftsim") / "sweeps"))
-
-
 def list_sweeps() -> dict[str, str]:
     """Return the shipped example sweeps as ``{name: description}``, sorted by name."""
     from hftsim.sim.scenario import list_shipped
@@ -128,19 +123,9 @@ def load_sweep(name_or_path: str | Path) -> SweepSpec:
     Raises:
         ConfigError: unknown name, unreadable file, or an invalid field (named by its key).
     """
-    path = Path(name_or_path)
-    if not path.suffix and not path.exists():
-        path = _sweep_dir() / f"{name_or_path}.toml"
-        if not path.is_file():
-            known = ", ".join(list_sweeps()) or "none"
-            raise ConfigError(f"sweep {str(name_or_path)!r}: no such file or shipped sweep; shipped: {known}")
-    try:
-        with path.open("rb") as f:
-            doc = tomllib.load(f)
-    except OSError as e:
-        raise ConfigError(f"sweep {path}: cannot read: {e.strerror or e}") from e
-    except tomllib.TOMLDecodeError as e:
-        raise ConfigError(f"sweep {path}: not valid TOML: {e}") from e
+    from hftsim.sim.scenario import read_shipped_toml
+
+    path, doc = read_shipped_toml(name_or_path, "sweeps", "sweep")
     return parse_sweep(doc, source=str(path), default_name=path.stem)
 
 
