@@ -78,6 +78,17 @@ class _Link(asyncio.Protocol):
             self.transport.write(encode_frame(msg))
 
 
+def is_self_connected(transport: asyncio.BaseTransport | None) -> bool:
+    """True when a TCP connection's local and remote addresses are the same (it reached itself)."""
+    sock = transport.get_extra_info("socket") if transport is not None else None
+    if sock is None:
+        return False
+    try:
+        return sock.getsockname() == sock.getpeername()
+    except OSError:
+        return False
+
+
 class Standby:
     """A hot standby of the primary at ``config.replication.standby_of`` (module docstring).
 
@@ -183,6 +194,8 @@ class Standby:
             self._done.set()
 
     def _on_welcome(self, msg: Welcome) -> None:
+        # a primary answered: eligible to take over again only once it says this standby caught up
+        self.is_sync = False
         self.primary_last_seq = msg.primary_last_seq
         if self.writer is None:
             tmp = self.directory / "venue.json.tmp"
@@ -320,10 +333,15 @@ class Standby:
                 except (OSError, TimeoutError):
                     pass
                 else:
-                    self._link = link
-                    self.is_connected = True
-                    self.is_sync = False  # eligible again only once the primary says it caught up
-                    link.send(self._hello())
+                    if is_self_connected(link.transport):
+                        # the primary is gone and this connect to its (ephemeral) port picked that
+                        # same port as its source: TCP simultaneous open, a link to ourselves that
+                        # would echo our own heartbeats and hide the primary's silence
+                        link.transport.abort()
+                    else:
+                        self._link = link
+                        self.is_connected = True
+                        link.send(self._hello())
             elif self._link.transport is not None:
                 self._link.send(Heartbeat(epoch=self.epoch, last_seq=self.gateway.last_seq))
             silent = time.monotonic() - self.last_heard
