@@ -1,14 +1,14 @@
-"""Build the compiled matching core; everything else is declared in pyproject.toml."""
+"""Build the compiled parts (matching core, FIX codec happy path); the rest is in pyproject.toml."""
 
 from setuptools import Extension, setup
 
+_FLAGS = ["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
+          "-Wno-missing-field-initializers", "-Wno-cast-function-type"]
+
 setup(
     ext_modules=[
-        Extension(
-            "hftsim.matching._core",
-            sources=["src/hftsim/matching/_core.c"],
-            extra_compile_args=["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
-                                "-Wno-missing-field-initializers", "-Wno-cast-function-type"],
-        )
+        Extension("hftsim.matching._core", sources=["src/hftsim/matching/_core.c"], extra_compile_args=_FLAGS),
+        Extension("hftsim.net.fix._fastfix", sources=["src/hftsim/net/fix/_fastfix.c"],
+                  extra_compile_args=_FLAGS),
     ]
 )

@@ -10,14 +10,12 @@ import re
 from zlib import adler32
 
 from hftsim.core.errors import FixParseError
+from hftsim.net.fix import _fastfix
 from hftsim.net.fix._error import FixErrorReason, fix_error
 
 __all__ = ["FixFramer", "FixMessage", "decode_message", "fix_checksum"]
 
 SOH = b"\x01"
-_MAX_TAG_KEY = 10_000
-#: bytes keys of the tags below _MAX_TAG_KEY, so FixMessage.get(int) is one tuple index and one dict get
-_TAG_KEYS = tuple(b"%d" % i for i in range(_MAX_TAG_KEY))
 #: a well-formed body: one or more ``tag=value<SOH>`` with a positive tag without leading zeros
 _WELL_FORMED_BODY = re.compile(rb"(?:[1-9][0-9]*=[^\x01]+\x01)+").fullmatch
 _MESSAGE_START = b"8=FIX"
@@ -54,7 +52,7 @@ class FixMessage:
 
     __slots__ = ("msg_type", "msg_seq_num", "raw", "_fields")
 
-    def __init__(self, msg_type: str, msg_seq_num: int, raw: bytes, fields: dict[bytes, bytes]) -> None:
+    def __init__(self, msg_type: str, msg_seq_num: int, raw: bytes, fields: dict[int, bytes]) -> None:
         self.msg_type = msg_type
         self.msg_seq_num = msg_seq_num
         self.raw = raw
@@ -62,7 +60,7 @@ class FixMessage:
 
     def get(self, tag: int) -> bytes | None:
         """Return the raw value of ``tag`` (a body or header tag other than 8, 9, 10), or None."""
-        return self._fields.get(_TAG_KEYS[tag] if 0 <= tag < _MAX_TAG_KEY else b"%d" % tag)
+        return self._fields.get(tag)
 
     def __contains__(self, tag: int) -> bool:
         return self.get(tag) is not None
@@ -75,7 +73,7 @@ class FixMessage:
 
     def tags(self) -> list[int]:
         """Return the tags of the message after BodyLength and before CheckSum, in wire order."""
-        return [int(t) for t in self._fields]
+        return list(self._fields)
 
     def get_str(self, tag: int) -> str | None:
         """Return the value of ``tag`` as text, or None when absent."""
@@ -167,7 +165,7 @@ def _parse_body(body: bytes, raw: bytes, offset: int) -> FixMessage:
     if _WELL_FORMED_BODY(body) is None:
         raise _diagnose_body(body, offset)
     parts = body[:-1].split(SOH)
-    fields = dict([p.split(b"=", 1) for p in parts])
+    fields = {int(tag): value for tag, value in [p.split(b"=", 1) for p in parts]}
     if len(fields) != len(parts):
         raise _diagnose_body(body, offset)
     first = parts[0]
@@ -176,7 +174,7 @@ def _parse_body(body: bytes, raw: bytes, offset: int) -> FixMessage:
             FixErrorReason.TAG_OUT_OF_ORDER, "MsgType (35) must be the third field", tag=35, offset=offset
         )
     msg_type = first[3:].decode("latin-1")
-    seq = fields.get(b"34")
+    seq = fields.get(34)
     if seq is None:
         raise fix_error(
             FixErrorReason.MISSING_TAG,
@@ -195,7 +193,7 @@ def _parse_body(body: bytes, raw: bytes, offset: int) -> FixMessage:
         )
     msg_seq_num = int(seq)
     for tag in _HEADER_TAGS:
-        if _TAG_KEYS[tag] not in fields:
+        if tag not in fields:
             raise fix_error(
                 FixErrorReason.MISSING_TAG,
                 f"required tag {tag} missing (MsgType {msg_type}, MsgSeqNum {msg_seq_num})",
@@ -237,19 +235,27 @@ def _partial_start_len(buf: bytearray) -> int:
 class FixFramer:
     """Split a TCP byte stream into FIX messages, checking BodyLength and CheckSum.
 
+    Complete, well-formed messages are framed and parsed by the compiled happy path
+    (``_fastfix.frame``); it stops before anything else, which the Python code below handles and
+    reports. The two give the same messages (``tests/unit/net/test_fastfix.py``).
+
     Args:
         begin_string: the only BeginString (8) accepted.
         max_body_length: frames declaring a longer body are refused (bounds the buffer).
+        compiled: use the compiled happy path (False: pure Python, the specification).
     """
 
-    __slots__ = ("_buf", "_begin", "_max_body", "_consumed", "_is_resyncing")
+    __slots__ = ("_buf", "_begin", "_max_body", "_consumed", "_is_resyncing", "_fast")
 
-    def __init__(self, begin_string: str = "FIX.4.4", max_body_length: int = 65_536) -> None:
+    def __init__(
+        self, begin_string: str = "FIX.4.4", max_body_length: int = 65_536, compiled: bool = True
+    ) -> None:
         self._buf = bytearray()
         self._begin = begin_string.encode("ascii")
         self._max_body = max_body_length
         self._consumed = 0  # stream offset of _buf[0]
         self._is_resyncing = False  # swallow the rest of a broken frame without a second error
+        self._fast = _fastfix.frame if compiled else None
 
     @property
     def buffered(self) -> int:
@@ -267,7 +273,16 @@ class FixFramer:
         out: list[FixMessage | FixParseError] = []
         pos = 0
         n = len(buf)
+        fast = self._fast
         while pos < n:
+            if fast is not None:
+                messages, at = fast(buf, pos, n, self._begin, self._max_body, FixMessage)
+                if messages:
+                    out += messages
+                    self._is_resyncing = False
+                    pos = at
+                    if pos >= n:
+                        break
             if buf[pos] != 0x38 or buf[pos : pos + 5] != _MESSAGE_START:  # 0x38 is "8"
                 if n - pos < 5 and _MESSAGE_START.startswith(buf[pos:]):
                     break  # maybe the start of a message: wait for more

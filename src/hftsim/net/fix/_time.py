@@ -8,6 +8,8 @@ from __future__ import annotations
 from datetime import date, timedelta
 from functools import lru_cache
 
+from hftsim.net.fix._fastfix import parse_utc as _parse_utc_fast
+
 __all__ = ["format_utc_timestamp", "parse_utc_timestamp"]
 
 _EPOCH = date(1970, 1, 1)
@@ -54,6 +56,15 @@ def parse_utc_timestamp(value: bytes | str) -> int:
     Raises:
         ValueError: the text is not in that form or names an impossible date or time.
     """
+    if value.__class__ is bytes:
+        ns = _parse_utc_fast(value)  # the compiled happy path; None sends any doubt down the Python path
+        if ns is not None:
+            return ns
+    return _parse_utc_python(value)
+
+
+def _parse_utc_python(value: bytes | str) -> int:
+    """:func:`parse_utc_timestamp` in Python: the specification of the compiled happy path."""
     text = value.decode("ascii", "replace") if isinstance(value, (bytes, bytearray)) else value
     frac = text[17:]
     if (

@@ -16,6 +16,7 @@ from decimal import Decimal
 import msgspec
 
 from hftsim.core.enums import OrderType, Side, TimeInForce
+from hftsim.net.fix import _fastfix
 from hftsim.net.fix.codec import (
     FixEncoder,
     FixErrorReason,
@@ -71,6 +72,10 @@ _ORD_TYPE_FROM_FIX = {b"1": OrderType.MARKET, b"2": OrderType.LIMIT}
 # TimeInForce (59): absent means Day in FIX
 _TIF_FROM_FIX = {b"0": TimeInForce.DAY, b"1": TimeInForce.GTC, b"3": TimeInForce.IOC, b"4": TimeInForce.FOK}
 _POST_ONLY_EXEC_INST = b"6"  # ExecInst (18) 6 = Participate don't initiate
+# the same maps keyed by the FIX character's code, for the compiled happy path's ints
+_SIDE_BY_CODE = {ord(k): v for k, v in _SIDE_FROM_FIX.items()}
+_ORD_TYPE_BY_CODE = {ord(k): v for k, v in _ORD_TYPE_FROM_FIX.items()}
+_TIF_BY_CODE = {ord(k): v for k, v in _TIF_FROM_FIX.items()} | {-1: TimeInForce.DAY}
 
 
 class _Struct(msgspec.Struct, frozen=True, kw_only=True, gc=False):
@@ -256,6 +261,27 @@ def parse_new_order_single(msg: FixMessage) -> NewOrderSingle:
         FixParseError: a required tag is missing or a value is malformed or unsupported; ``tag``
             names it.
     """
+    fast = _fastfix.new_order(msg._fields) if msg.msg_type == "D" else None
+    if fast is None:
+        return _parse_new_order_single(msg)
+    cl_ord_id, symbol, side, transact_time_ns, order_qty, order_type, price, tif, is_post_only, account = fast
+    return NewOrderSingle(
+        msg_seq_num=msg.msg_seq_num,
+        cl_ord_id=cl_ord_id,
+        symbol=symbol,
+        side=_SIDE_BY_CODE[side],
+        order_qty=order_qty,
+        order_type=_ORD_TYPE_BY_CODE[order_type],
+        price=price,
+        tif=_TIF_BY_CODE[tif],
+        transact_time_ns=transact_time_ns,
+        is_post_only=is_post_only,
+        account=account,
+    )
+
+
+def _parse_new_order_single(msg: FixMessage) -> NewOrderSingle:
+    """:func:`parse_new_order_single` in Python: the specification of the compiled happy path."""
     _expect_type(msg, "D")
     cl_ord_id = msg.require_str(11)
     symbol = msg.require_str(55)
@@ -287,6 +313,24 @@ def parse_new_order_single(msg: FixMessage) -> NewOrderSingle:
 
 def parse_order_cancel_request(msg: FixMessage) -> OrderCancelRequest:
     """Parse an OrderCancelRequest (F). Raises FixParseError like :func:`parse_new_order_single`."""
+    fast = _fastfix.cancel(msg._fields) if msg.msg_type == "F" else None
+    if fast is None:
+        return _parse_order_cancel_request(msg)
+    orig_cl_ord_id, cl_ord_id, order_id, symbol, side, order_qty, transact_time_ns = fast
+    return OrderCancelRequest(
+        msg_seq_num=msg.msg_seq_num,
+        orig_cl_ord_id=orig_cl_ord_id,
+        cl_ord_id=cl_ord_id,
+        order_id=order_id,
+        symbol=symbol,
+        side=_SIDE_BY_CODE[side],
+        order_qty=order_qty,
+        transact_time_ns=transact_time_ns,
+    )
+
+
+def _parse_order_cancel_request(msg: FixMessage) -> OrderCancelRequest:
+    """:func:`parse_order_cancel_request` in Python: the specification of the compiled happy path."""
     _expect_type(msg, "F")
     return OrderCancelRequest(
         msg_seq_num=msg.msg_seq_num,
@@ -342,6 +386,30 @@ def encode_execution_report(
     orig_sending_time_ns: int | None = None,
 ) -> bytes:
     """Encode an ExecutionReport (35=8) with every field FIX 4.4 requires for its ExecType."""
+    if not poss_dup:
+        raw = encoder.compiled_execution_report(msg_seq_num, sending_time_ns, report)
+        if raw is not None:
+            return raw
+    return _encode_execution_report(
+        encoder,
+        msg_seq_num,
+        sending_time_ns,
+        report,
+        poss_dup=poss_dup,
+        orig_sending_time_ns=orig_sending_time_ns,
+    )
+
+
+def _encode_execution_report(
+    encoder: FixEncoder,
+    msg_seq_num: int,
+    sending_time_ns: int,
+    report: ExecutionReport,
+    *,
+    poss_dup: bool = False,
+    orig_sending_time_ns: int | None = None,
+) -> bytes:
+    """:func:`encode_execution_report` in Python: the specification of the compiled encoder."""
     r = report
     _check_text(r.text)
     body = (

@@ -19,6 +19,8 @@ from __future__ import annotations
 from typing import Sequence
 
 from hftsim.net.fix._error import SESSION_REJECT_REASON, FixErrorReason, fix_error
+from hftsim.net.fix._fastfix import execution_report as _execution_report
+from hftsim.net.fix._fastfix import seal as _seal
 from hftsim.net.fix._framer import SOH, FixFramer, FixMessage, _byte_sum, decode_message, fix_checksum
 from hftsim.net.fix._time import format_utc_timestamp, parse_utc_timestamp
 
@@ -44,7 +46,7 @@ class FixEncoder:
     CheckSum (10). All constant parts are built once in ``__init__``.
     """
 
-    __slots__ = ("_comp_ids", "_begin", "_begin_sum")
+    __slots__ = ("_comp_ids", "_begin", "_begin_sum", "_report_head")
 
     def __init__(self, sender_comp_id: str, target_comp_id: str, begin_string: str = "FIX.4.4") -> None:
         for name, value in (("sender_comp_id", sender_comp_id), ("target_comp_id", target_comp_id)):
@@ -53,6 +55,15 @@ class FixEncoder:
         self._comp_ids = f"\x0149={sender_comp_id}\x0156={target_comp_id}\x0134="
         self._begin = f"8={begin_string}\x019=".encode("ascii")
         self._begin_sum = sum(self._begin)
+        self._report_head = f"35=8{self._comp_ids}"
+
+    def compiled_execution_report(self, msg_seq_num: int, sending_time_ns: int, report) -> bytes | None:
+        """Return the ExecutionReport (35=8) ``report`` encoded by the compiled codec, or None.
+
+        The bytes equal :func:`~hftsim.net.fix.application.encode_execution_report`'s (without
+        PossDupFlag); None when a value is of a kind only the Python encoder handles (it then decides).
+        """
+        return _execution_report(self._begin, self._report_head, msg_seq_num, sending_time_ns, report)
 
     def encode(
         self,
@@ -103,10 +114,12 @@ class FixEncoder:
             )
         else:
             dup = ""
-        data = (
-            f"35={msg_type}{self._comp_ids}{msg_seq_num}{dup}\x0152={format_utc_timestamp(sending_time_ns)}"
-            f"\x01{body}"
-        ).encode("ascii")
+        stamp = format_utc_timestamp(sending_time_ns)
+        text = f"35={msg_type}{self._comp_ids}{msg_seq_num}{dup}\x0152={stamp}\x01{body}"
+        sealed = _seal(self._begin, text)  # compiled: BodyLength and CheckSum in one pass
+        if sealed is not None:
+            return sealed
+        data = text.encode("ascii")  # not ASCII: raises UnicodeEncodeError, as the Python path always did
         length = b"%d\x01" % len(data)
         checksum = (self._begin_sum + sum(length) + _byte_sum(data)) & 0xFF
         return b"".join((self._begin, length, data, b"10=%03d\x01" % checksum))
