@@ -66,6 +66,7 @@ _RESTATED = "D"
 _SESSION_REJECT_OTHER = 99
 _SESSION_REJECT_INVALID_MSG_TYPE = 11
 _NEW, _CANCEL, _REPLACE = 1, 2, 3
+_LIMIT = OrderType.LIMIT
 
 
 class _Order:
@@ -148,6 +149,7 @@ class Gateway:
         self.publisher = publisher
         self.metrics: Counter = metrics if metrics is not None else Counter()
         self.accounts: dict[tuple[str, str], Account] = {}
+        self._by_state: dict[SessionState, Account] = {}  # the same accounts by state object (hot path)
         self._by_owner: dict[int, Account] = {}
         self._drop_copies: list[SessionState] = []
         owner_id = 0
@@ -160,7 +162,10 @@ class Gateway:
                 account = Account(owner_id, state, False)
                 self._by_owner[owner_id] = account
             self.accounts[(state.local_comp_id, state.remote_comp_id)] = account
+            self._by_state[state] = account
         self._symbol_ids = {ins.symbol: ins.symbol_id for ins in self.instruments}
+        self._symbols = [ins.symbol for ins in self.instruments]
+        self._price_texts: list[dict[int, str]] = [{} for _ in self.instruments]  # ticks -> Price (44)
         self._formats = [PriceFormat(ins.tick_size) for ins in self.instruments]
         self._ticks_cache: list[dict[str, int | None]] = [{} for _ in self.instruments]
         self._orders: dict[int, _Order] = {}  # live orders by engine order id
@@ -186,7 +191,7 @@ class Gateway:
     def on_message(self, session: FixSession, msg: FixMessage) -> None:
         """Apply one in-sequence application message received on ``session``."""
         state = session.state
-        account = self.accounts[(state.local_comp_id, state.remote_comp_id)]
+        account = self._by_state.get(state) or self.accounts[(state.local_comp_id, state.remote_comp_id)]
         handler = self._handlers.get(msg.msg_type)
         now_ns = self._clock.now_ns()
         if handler is None:
@@ -456,6 +461,15 @@ class Gateway:
         self._exec_id += 1
         return str(self._exec_id)
 
+    def _price_text(self, symbol_id: int, price_ticks: int) -> str:
+        texts = self._price_texts[symbol_id]
+        text = texts.get(price_ticks)
+        if text is None:
+            text = self._formats[symbol_id].format(price_ticks)
+            if len(texts) < 100_000:
+                texts[price_ticks] = text
+        return text
+
     def _avg_px(self, order: _Order) -> str:
         cum = order.cum_qty
         if cum == 0:
@@ -486,16 +500,14 @@ class Gateway:
             exec_id=self._next_exec_id(),
             exec_type=exec_type,
             ord_status=ord_status,
-            symbol=self.instruments[symbol_id].symbol,
+            symbol=self._symbols[symbol_id],
             side=order.side,
             order_qty=order.order_qty,
             leaves_qty=leaves_qty,
             cum_qty=order.cum_qty,
-            avg_px=self._avg_px(order),
+            avg_px=self._avg_px(order) if order.cum_qty else "0",
             transact_time_ns=ts_ns,
-            price=self._formats[symbol_id].format(order.price_ticks)
-            if order.order_type == OrderType.LIMIT
-            else None,
+            price=self._price_text(symbol_id, order.price_ticks) if order.order_type == _LIMIT else None,
             last_qty=last_qty,
             last_px=last_px,
             orig_cl_ord_id=orig_cl_ord_id,
