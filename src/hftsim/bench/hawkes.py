@@ -5,6 +5,13 @@ decay 3.0 per second; about 1M events (100k with ``quick``). Numba kernels are c
 warmed on a small sample first, so the figures measure steady-state speed. Reference figures
 from the ``tick`` library on the 2-core development machine: 1M-event simulation 0.15 s,
 MLE with known decay 1.43 s, full MLE 15.5 s.
+
+Accuracy: at 1M events the Cramer-Rao bound gives any efficient estimator a probability of only
+about 0.84 of having all seven parameters within 1% (the norm 0.2 has a 0.64% standard error), so
+the single fixed-seed figure ``fit_max_rel_error`` is one draw from a spread; the median and the
+share off by more than 1% over the fixed sample and :data:`EXTRA_SAMPLES` more (independent streams, not
+chosen) show where the fit sits in that spread. See ``docs/models.md``, "Accuracy of the fit at 1M
+events".
 """
 
 from __future__ import annotations
@@ -16,24 +23,30 @@ import numpy as np
 from hftsim.core.rng import rng_for
 from hftsim.flow.hawkes import HawkesParams, fit, simulate_n
 
-__all__ = ["REFERENCE_PARAMS", "run"]
+__all__ = ["EXTRA_SAMPLES", "REFERENCE_PARAMS", "run"]
 
 REFERENCE_PARAMS = HawkesParams.create([0.4, 0.3], [[0.5, 0.2], [0.3, 0.4]], [3.0], source="bench.hawkes")
 
+#: extra samples (streams ``"bench.hawkes.extra<k>"``) fitted for the accuracy spread, untimed
+EXTRA_SAMPLES = 4
 
-def run(quick: bool = False, seed: int = 20240601) -> dict:
+
+def run(quick: bool = False, seed: int = 20240601, extra_samples: int = EXTRA_SAMPLES) -> dict:
     """Time simulation and fits on the reference process.
 
     Args:
         quick: use 100k events instead of 1M.
-        seed: run seed (stream ``"bench.hawkes"``).
+        seed: run seed (stream ``"bench.hawkes"``; the extra samples use ``"bench.hawkes.extra<k>"``).
+        extra_samples: samples simulated and fitted (untimed) besides the fixed one.
 
     Returns:
         ``simulate_1m_s`` (seconds to simulate the sample; 1M events unless ``quick``),
         ``fit_1m_s`` (full MLE including the decay), ``fit_known_decay_s``,
         ``fit_max_rel_error`` (max relative error of the full MLE over all parameters),
         ``fit_max_abs_z`` (max |estimate - truth| / standard error), ``fit_converged``,
-        ``n_events``.
+        ``n_events``; over the fixed sample and the extra ones: ``fit_max_rel_error_median``,
+        ``fit_outside_1pct_share`` (share of samples with some parameter off by more than 1%) and
+        ``fit_samples`` (their number). ``fit_converged`` covers every fit.
     """
     n_events = 100_000 if quick else 1_000_000
     params = REFERENCE_PARAMS
@@ -51,18 +64,33 @@ def run(quick: bool = False, seed: int = 20240601) -> dict:
     known = fit(times, marks, dim=params.dim, decays=params.beta, fit_decays=False)
     known_s = time.perf_counter() - start
 
-    truth = np.concatenate([params.mu, params.alpha.ravel(), params.beta])
-    estimate = np.concatenate([full.baselines, full.norms.ravel(), full.decays])
-    std_err = np.concatenate([full.baselines_se, full.norms_se.ravel(), full.decays_se])
+    truth = _flat(params.mu, params.alpha, params.beta)
+    estimate = _flat(full.baselines, full.norms, full.decays)
+    std_err = _flat(full.baselines_se, full.norms_se, full.decays_se)
+    rel_errors = [float(np.max(np.abs(estimate / truth - 1.0)))]
+    converged = full.converged and known.converged
+    for k in range(int(extra_samples)):
+        t, m = simulate_n(params, n_events, rng_for(seed, f"bench.hawkes.extra{k}"))
+        extra = fit(t, m, dim=params.dim)
+        extra_estimate = _flat(extra.baselines, extra.norms, extra.decays)
+        rel_errors.append(float(np.max(np.abs(extra_estimate / truth - 1.0))))
+        converged = converged and extra.converged
     return {
         "simulate_1m_s": simulate_s,
         "fit_1m_s": fit_s,
         "fit_known_decay_s": known_s,
-        "fit_max_rel_error": float(np.max(np.abs(estimate / truth - 1.0))),
+        "fit_max_rel_error": rel_errors[0],
         "fit_max_abs_z": float(np.max(np.abs(estimate - truth) / std_err)),
-        "fit_converged": bool(full.converged and known.converged),
+        "fit_max_rel_error_median": float(np.median(rel_errors)),
+        "fit_outside_1pct_share": float(np.mean(np.array(rel_errors) > 0.01)),
+        "fit_samples": len(rel_errors),
+        "fit_converged": bool(converged),
         "n_events": int(times.size),
     }
+
+
+def _flat(mu: np.ndarray, alpha: np.ndarray, beta: np.ndarray) -> np.ndarray:
+    return np.concatenate([mu, alpha.ravel(), beta])
 
 
 def _warm_up(params: HawkesParams) -> None:
