@@ -875,6 +875,34 @@ static PyObject *Core_last_events(Core *c, PyObject *unused) {
     return PyBytes_FromStringAndSize((const char *)c->ev, c->ev_n * (Py_ssize_t)sizeof(Ev));
 }
 
+/* last_event_tuples() -> list of tuples: the same events as EVENT_DTYPE records' tolist(), made directly. */
+static PyObject *Core_last_event_tuples(Core *c, PyObject *unused) {
+    PyObject *list = PyList_New(c->ev_n);
+    if (list == NULL) return NULL;
+    for (Py_ssize_t i = 0; i < c->ev_n; i++) {
+        const Ev *e = &c->ev[i];
+        long long v[17] = {e->cmd_seq, e->ts_event, e->order_id, e->contra_order_id, e->client_order_id,
+                           e->exec_id, e->price_ticks, e->qty, e->leaves_qty, e->owner_id, e->symbol_id,
+                           e->level_orders, e->kind, e->side, e->aggressor_side, e->reason, e->flags};
+        PyObject *t = PyTuple_New(17);
+        if (t == NULL) {
+            Py_DECREF(list);
+            return NULL;
+        }
+        for (int k = 0; k < 17; k++) {
+            PyObject *x = PyLong_FromLongLong(v[k]);
+            if (x == NULL) {
+                Py_DECREF(t);
+                Py_DECREF(list);
+                return NULL;
+            }
+            PyTuple_SET_ITEM(t, k, x);
+        }
+        PyList_SET_ITEM(list, i, t);
+    }
+    return list;
+}
+
 /* Grow the batch output bytearray; if it is exported (a numpy view still holds it), continue in a copy. */
 static int batch_out_grow(Core *c, Py_ssize_t ncap) {
     if (PyByteArray_Resize(c->ev_bytearray, ncap * (Py_ssize_t)sizeof(Ev)) == 0) {
@@ -1078,6 +1106,7 @@ static PyMethodDef Core_methods[] = {
     {"end_session", (PyCFunction)(void (*)(void))Core_end_session, METH_FASTCALL, "Expire DAY orders; return the event count."},
     {"submit_record", (PyCFunction)Core_submit_record, METH_O, "Apply one command record tuple; return the event count."},
     {"last_events", (PyCFunction)Core_last_events, METH_NOARGS, "Events of the last per-command call as packed records."},
+    {"last_event_tuples", (PyCFunction)Core_last_event_tuples, METH_NOARGS, "Events of the last per-command call as tuples."},
     {"run_batch", (PyCFunction)(void (*)(void))Core_run_batch, METH_FASTCALL, "Apply packed command records; return (bytearray of event records, count)."},
     {"l1", (PyCFunction)Core_l1, METH_O, "Top of book of a symbol."},
     {"l2", (PyCFunction)(void (*)(void))Core_l2, METH_FASTCALL, "Aggregated levels of a symbol."},

@@ -113,6 +113,12 @@ class MatchingEngine:
             return self._core.last_events()
         return np.frombuffer(self._last_events_raw(), dtype=EVENT_DTYPE)
 
+    def last_event_tuples(self) -> list[tuple]:
+        """Events of the last raw per-command call as tuples: ``last_events().tolist()``, made directly."""
+        if self._last_events_raw is None:
+            return self._core.last_events().tolist()
+        return self._core.last_event_tuples()
+
     def last_events_bytes(self) -> bytes:
         """Events of the last raw per-command call as packed EVENT_DTYPE bytes (no numpy object)."""
         if self._last_events_raw is None:

@@ -389,3 +389,22 @@ def test_venue_sequences_and_stamps_commands_from_its_clock():
     assert {e.ts_event for e in first} == {1_000} and {e.ts_event for e in second} == {5_000}
     assert venue.last_seq == 2
     assert venue.engine.last_events()["cmd_seq"].tolist() == [2] * len(second)
+
+
+def test_engine_last_event_tuples_equal_the_records_tolist(engine):
+    commands = [
+        limit(SELL, 160, 10, owner=1, clid=1),
+        limit(SELL, 165, 20, owner=1, clid=2),
+        limit(BUY, 170, 50, owner=2, clid=3),  # fills both, rests 20
+        market(SELL, 30, owner=3),  # fills 20, expires 10
+        limit(BUY, 150, 10, owner=2, clid=4),
+        CancelOrder(symbol_id=0, order_id=5, owner_id=2),
+        CancelOrder(symbol_id=0, order_id=999, owner_id=2),  # rejected
+    ]
+    seen = 0
+    for cmd in commands:
+        engine.submit(cmd)
+        records = engine.last_events().tolist()
+        assert engine.last_event_tuples() == records
+        seen += len(records)
+    assert seen >= 10

@@ -9,7 +9,8 @@
  *   frame(buf, pos, n, begin, max_body, cls) -> (messages, pos)
  *       Frame and parse consecutive complete, well-formed messages of buf[pos:n]; stop before the
  *       first one that is incomplete or that the Python framer might refuse or treat differently.
- *       Each message is cls(msg_type: str, msg_seq_num: int, raw: bytes, fields: dict[int, bytes]).
+ *       Each message is a new cls (FixMessage) with its four slots set, msg_type: str,
+ *       msg_seq_num: int, raw: bytes, _fields: dict[int, bytes]; cls.__init__ is not called.
  *   parse_utc(value) -> int | None
  *       UTCTimestamp YYYYMMDD-HH:MM:SS[.sss|.ssssss|.sssssssss] -> ns since the epoch; None when the
  *       text is not a valid timestamp (the Python parser then raises with its message).
@@ -43,6 +44,9 @@ static const unsigned char *find_byte(const unsigned char *p, const unsigned cha
     if (stop <= p) return NULL;
     return memchr(p, c, (size_t)(stop - p));
 }
+
+static PyObject *empty_tuple;
+static PyObject *slot_names[4]; /* FixMessage's slots: msg_type, msg_seq_num, raw, _fields */
 
 /* One field of a body: tag (number and text), value. */
 typedef struct {
@@ -143,9 +147,12 @@ static int frame_one(const unsigned char *buf, Py_ssize_t pos, Py_ssize_t n, con
     PyObject *seq_obj = msg_type ? PyLong_FromLongLong(seq) : NULL;
     PyObject *raw = seq_obj ? PyBytes_FromStringAndSize((const char *)p, end + 7 - p) : NULL;
     PyObject *msg = NULL;
-    if (raw != NULL) {
-        PyObject *args[4] = {msg_type, seq_obj, raw, dict};
-        msg = PyObject_Vectorcall(cls, args, 4, NULL);
+    if (raw != NULL) { /* cls.__new__ and the four slots, without running the Python __init__ */
+        PyObject *values[4] = {msg_type, seq_obj, raw, dict};
+        msg = ((PyTypeObject *)cls)->tp_new((PyTypeObject *)cls, empty_tuple, NULL);
+        for (int i = 0; msg != NULL && i < 4; i++) {
+            if (PyObject_SetAttr(msg, slot_names[i], values[i]) < 0) Py_CLEAR(msg);
+        }
     }
     Py_XDECREF(msg_type);
     Py_XDECREF(seq_obj);
@@ -171,6 +178,10 @@ static PyObject *fastfix_frame(PyObject *self, PyObject *const *args, Py_ssize_t
     if (PyErr_Occurred()) goto done;
     if (!PyBytes_Check(args[3])) {
         PyErr_SetString(PyExc_TypeError, "begin must be bytes");
+        goto done;
+    }
+    if (!PyType_Check(args[5]) || ((PyTypeObject *)args[5])->tp_new == NULL) {
+        PyErr_SetString(PyExc_TypeError, "cls must be a class with the slots msg_type, msg_seq_num, raw, _fields");
         goto done;
     }
     if (pos < 0 || n > view.len || pos > n) {
@@ -712,6 +723,11 @@ static struct PyModuleDef fastfix_module = {
 };
 
 PyMODINIT_FUNC PyInit__fastfix(void) {
+    static const char *slots[4] = {"msg_type", "msg_seq_num", "raw", "_fields"};
+    for (int i = 0; i < 4; i++) {
+        if (slot_names[i] == NULL && (slot_names[i] = PyUnicode_InternFromString(slots[i])) == NULL) return NULL;
+    }
+    if (empty_tuple == NULL && (empty_tuple = PyTuple_New(0)) == NULL) return NULL;
     for (int i = 0; i < N_TAGS; i++) {
         if (tag_objects[i] == NULL && (tag_objects[i] = PyLong_FromLong(tag_numbers[i])) == NULL) return NULL;
     }

@@ -42,6 +42,7 @@ from hftsim.net.fix.admin import (
     encode_sequence_reset,
     encode_test_request,
 )
+from hftsim.net.fix.application import encode_execution_report
 from hftsim.net.fix.codec import FixEncoder, FixFramer, FixMessage, decode_message, parse_utc_timestamp
 
 __all__ = [
@@ -118,7 +119,18 @@ class SessionState:
         the message is only stored; the counterparty recovers it with a ResendRequest after its Logon.
         """
         seq = self.next_out
-        raw = encode(self.encoder, seq, now_ns, payload)
+        return self._emit(seq, encode(self.encoder, seq, now_ns, payload), now_ns)
+
+    def send_report(self, report, now_ns: int) -> bytes:
+        """:meth:`send_with` of an ExecutionReport, encoded by the compiled codec when it can (hot path)."""
+        seq = self.next_out
+        raw = self.encoder.compiled_execution_report(seq, now_ns, report)
+        if raw is None:
+            raw = encode_execution_report(self.encoder, seq, now_ns, report)
+        return self._emit(seq, raw, now_ns)
+
+    def _emit(self, seq: int, raw: bytes, now_ns: int) -> bytes:
+        """Take ``raw`` as message ``seq``: store it for resends and queue it when connected."""
         self.next_out = seq + 1
         sent = self.sent
         sent[seq] = raw

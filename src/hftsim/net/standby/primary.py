@@ -116,6 +116,8 @@ class PrimaryServer(VenueServer):
         started_ns: when this node started (for the takeover figure in the status).
     """
 
+    drains_inline = False  # a tick's commands are journaled (and replicated) together before release
+
     def __init__(
         self,
         config,

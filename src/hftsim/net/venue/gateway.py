@@ -31,7 +31,6 @@ from hftsim.net.fix.application import (
     OrderCancelReject,
     OrdStatus,
     PriceFormat,
-    encode_execution_report,
     encode_order_cancel_reject,
     parse_new_order_single,
     parse_order_cancel_replace_request,
@@ -234,11 +233,16 @@ class Gateway:
         return ticks
 
     def _apply_events(self) -> None:
-        events = self.engine.last_events()
-        if self.publisher is not None:
-            self.publisher.publish(events)
+        engine = self.engine
+        if self.publisher is not None or engine.__class__ is not MatchingEngine:
+            events = engine.last_events()
+            if self.publisher is not None:
+                self.publisher.publish(events)
+            records = events.tolist()
+        else:
+            records = engine.last_event_tuples()  # no numpy round trip when nobody needs the array
         handlers = self._event_handlers
-        for rec in events.tolist():
+        for rec in records:
             handler = handlers.get(rec[12])
             if handler is not None:
                 handler(rec)
@@ -516,9 +520,9 @@ class Gateway:
         self._send_report(order.account, report, ts_ns)
 
     def _send_report(self, account: Account, report: ExecutionReport, ts_ns: int) -> None:
-        account.state.send_with(encode_execution_report, report, ts_ns)
+        account.state.send_report(report, ts_ns)
         for state in self._drop_copies:
-            state.send_with(encode_execution_report, report, ts_ns)
+            state.send_report(report, ts_ns)
 
     def _reject_new(
         self, order: _Order, ord_rej_reason: int, text: str, ts_ns: int, symbol: str = ""

@@ -2,10 +2,11 @@
 
 Data flow: socket bytes -> :class:`~hftsim.net.fix.session.FixSession` (framing, sequence checks,
 admin messages, answered at once) -> in-sequence application messages appended to one queue ->
-one drain callback per event-loop tick applies them to the :class:`~hftsim.net.venue.gateway.Gateway`
-in arrival order -> ExecutionReports collect in each session's output -> one ``write`` per
-connection per tick. Each connection is independent: a broken or garbled stream only ever closes
-its own connection.
+applied to the :class:`~hftsim.net.venue.gateway.Gateway` in arrival order, at once for each read
+(``drains_inline``; one wake-up less per round trip) or by one drain callback per event-loop tick
+(a subclass that group-commits) -> ExecutionReports collect in each session's output -> one
+``write`` per connection per drain. Each connection is independent: a broken or garbled stream
+only ever closes its own connection.
 
 Back-pressure: when the inbound queue holds more than ``max_backlog`` messages every connection
 stops reading until it drains; a connection whose unsent output exceeds ``max_write_buffer`` bytes
@@ -139,6 +140,10 @@ class VenueServer:
             ``config.fix.host`` (0: any free port; None: no dashboard, no per-message metrics).
     """
 
+    #: apply a read's messages at once (True), or in one callback per loop tick (a subclass that
+    #: group-commits a tick's commands before releasing their reports sets False)
+    drains_inline = True
+
     def __init__(
         self,
         config: VenueConfig,
@@ -198,6 +203,9 @@ class VenueServer:
         queue = self._queue
         for msg in messages:
             queue.append((session, msg, arrived_ns))
+        if self.drains_inline:
+            self._drain()
+            return
         if self._drain_handle is None:
             self._drain_handle = self._loop.call_soon(self._drain)
         if len(queue) > self.max_backlog and not self.is_paused:
