@@ -10,5 +10,7 @@ setup(
         Extension("hftsim.matching._core", sources=["src/hftsim/matching/_core.c"], extra_compile_args=_FLAGS),
         Extension("hftsim.net.fix._fastfix", sources=["src/hftsim/net/fix/_fastfix.c"],
                   extra_compile_args=_FLAGS),
+        Extension("hftsim.net.client._loadgen", sources=["src/hftsim/net/client/_loadgen.c"],
+                  extra_compile_args=_FLAGS),
     ]
 )

@@ -71,6 +71,11 @@ def add_parser(subparsers: argparse._SubParsersAction) -> argparse.ArgumentParse
     load.add_argument("--no-cancel", action="store_true", help="send only orders (the book grows)")
     load.add_argument("--json", action="store_true", help="print JSON lines instead of a table")
     load.add_argument("--no-uvloop", action="store_true")
+    load.add_argument(
+        "--client",
+        choices=("c", "python"),
+        help="load engine: the compiled runner (default when built) or the pure-Python sender",
+    )
     load.set_defaults(func=_load)
     from hftsim.journal.cli import add_recover_parser
 
@@ -193,6 +198,7 @@ def _load(args: argparse.Namespace) -> int:
                     price=args.price,
                     qty=args.qty,
                     cancel_every_order=not args.no_cancel,
+                    engine=args.client,
                 )
             )
             results.append(result)
