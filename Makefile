@@ -2,7 +2,9 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml setup.py src/hftsim/matching/_core.c | cksum | cut -d' ' -f1)
+CSRC   := $(sort $(wildcard src/hftsim/*/*.c src/hftsim/*/*/*.c))
+# the install is redone when the project's metadata or any compiled source changes
+STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml setup.py $(CSRC) | cksum | cut -d' ' -f1)
 
 .PHONY: install demo test test-fast bench lint clean
 
@@ -34,4 +36,5 @@ bench: $(STAMP)  ## the benchmark suites at full size (each appends a row under 
 	$(BIN)/hftsim bench journal
 
 clean:
-	rm -rf $(VENV) build src/*.egg-info src/hftsim/matching/*.so .pytest_cache .ruff_cache .hypothesis
+	rm -rf $(VENV) build src/*.egg-info .pytest_cache .ruff_cache .hypothesis
+	find src -name '*.so' -delete

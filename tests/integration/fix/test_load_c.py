@@ -64,11 +64,12 @@ def test_load_engine_every_order_acked_and_clean_logout(venue, engine):
     assert {k: metrics.get(k, 0) for k in SEQUENCE_TROUBLE} == dict.fromkeys(SEQUENCE_TROUBLE, 0)
     orders = result.sent_orders + warmup // 2
     assert metrics["new_orders"] == orders
-    # A cancel read together with the Logout is not processed by the venue (its sequencer skips
-    # sessions no longer active), so count the cancels the venue did process.
-    assert orders - 2 <= metrics["cancels"] == result.canceled_orders <= orders
+    # every cancel is applied, also one read together with the Logout (its report is then stored for
+    # a resend, so the client may have counted fewer)
+    assert metrics["cancels"] == orders
+    assert orders - 2 <= result.canceled_orders <= orders
     sent_by_client = 1 + result.sent_msgs + warmup + 1  # Logon, the orders and cancels, Logout
-    venue_sent = 1 + orders + metrics["cancels"] + 1  # Logon, New per order, Canceled per cancel, Logout
+    venue_sent = 1 + 2 * orders + 1  # Logon, New and Canceled per order, Logout
     assert venue.call(lambda: (state.next_in, state.next_out)) == (sent_by_client + 1, venue_sent + 1)
 
 

@@ -203,3 +203,25 @@ def test_venue_serve_sigterm_logs_out_clients_and_exits_zero(tmp_path):
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+def test_venue_applies_orders_read_together_with_the_logout(venue, clients):
+    """Messages accepted in sequence before a Logout in the same read are applied, not dropped."""
+    a = clients("A")
+    a.logon()  # venue seq 1
+    common = [(55, "SIM"), (54, 1), (60, "20240102-10:00:00.000"), (38, 10)]
+    order = a.build("D", [(11, "z1"), *common, (40, 2), (44, "5.00")])
+    cancel = a.build("F", [(41, "z1"), (11, "z2"), *common])
+    logout = a.build("5", [])
+    a.send_raw(order + cancel + logout)  # one write: the venue reads all three at once
+    reports = [a.recv_type(b"8") for _ in range(2)]  # before the venue's Logout
+    assert [(r.get(150), r.get(11)) for r in reports] == [(b"0", b"z1"), (b"4", b"z2")]
+    assert a.recv().get(35) == b"5"
+    assert a.is_closed_by_peer()
+    metrics = venue.call(lambda: dict(venue.server.metrics))
+    assert (metrics.get("new_orders"), metrics.get("cancels")) == (1, 1)
+    state = venue.call(lambda: venue.server.store.get("HFTSIM", "A"))
+    stored = venue.call(lambda: sorted(state.sent))
+    assert venue.call(lambda: state.next_in) == 5  # Logon, order, cancel, Logout
+    assert stored == [2, 3] and venue.call(lambda: state.next_out) == 5  # Logon 1, reports 2-3, Logout 4
+    assert venue.call(lambda: venue.server.gateway.engine.live_orders(0)) == 0

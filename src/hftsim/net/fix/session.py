@@ -265,8 +265,14 @@ class FixSession:
         self._resend_until = 0  # while next_in <= this, higher messages do not ask again
         self._local_b = b""
         self._remote_b = b""
+        self._deferred: list = []  # items after a Logout that followed application messages
 
     # ------------------------------------------------------------ properties
+
+    @property
+    def has_deferred(self) -> bool:
+        """Return True while a Logout read after application messages waits (see :meth:`receive`)."""
+        return bool(self._deferred)
 
     @property
     def is_active(self) -> bool:
@@ -372,12 +378,20 @@ class FixSession:
     # ------------------------------------------------------------ receiving
 
     def receive(self, data: bytes, now_ns: int) -> list[FixMessage]:
-        """Feed received bytes; return the application messages to process, in order."""
+        """Feed received bytes; return the application messages to process, in order.
+
+        An acceptor stops at a Logout that follows application messages in the same read: it returns
+        those first and keeps the Logout and what follows (:attr:`has_deferred`), so the caller applies
+        them, and sends their reports, before calling ``receive(b"", now_ns)`` for the Logout.
+        """
         if self.status == SessionStatus.CLOSED:
             return []
         self._last_recv_ns = now_ns
         app: list[FixMessage] = []
-        for item in self._framer.feed(data):
+        items = self._framer.feed(data)
+        if self._deferred:
+            items, self._deferred = self._deferred + items, []
+        for i, item in enumerate(items):
             if self.status == SessionStatus.CLOSED:
                 break
             if item.__class__ is FixMessage:
@@ -393,6 +407,9 @@ class FixSession:
                 ):
                     state.next_in += 1  # the hot path: an in-sequence application message
                     app.append(item)
+                elif app and item.msg_type == "5" and not self.is_initiator:
+                    self._deferred = items[i:]  # the Logout after the orders read with it
+                    break
                 else:
                     self._on_message(item, now_ns, app)
             else:

@@ -91,9 +91,15 @@ class _Connection(asyncio.Protocol):
     def data_received(self, data: bytes) -> None:
         server = self.server
         arrived_ns = perf_counter_ns()
-        messages = self.session.receive(data, server.clock.now_ns())
+        session = self.session
+        messages = session.receive(data, server.clock.now_ns())
         if messages:
-            server.enqueue(self.session, messages, arrived_ns)
+            server.enqueue(session, messages, arrived_ns)
+        while session.has_deferred:  # a Logout read after orders: apply and report them first
+            server.drain_now()
+            messages = session.receive(b"", server.clock.now_ns())
+            if messages:
+                server.enqueue(session, messages, arrived_ns)
         self.flush()
 
     def flush(self) -> None:
@@ -214,15 +220,23 @@ class VenueServer:
             for conn in self.connections:
                 conn.transport.pause_reading()
 
+    def drain_now(self) -> None:
+        """Apply the queued messages and release their output now, not at the next loop tick."""
+        if self._drain_handle is not None:
+            self._drain_handle.cancel()
+        if self._queue:
+            self._drain()
+
     def _drain(self) -> None:
         self._drain_handle = None
         queue = self._queue
         on_message = self.gateway.on_message
         if self.monitor is None:
+            # every queued message was accepted in sequence: it is applied even when its session
+            # logged out or dropped after it (its reports are stored for a resend after the next Logon)
             while queue:
                 session, msg, _ = queue.popleft()
-                if session.is_active:
-                    on_message(session, msg)
+                on_message(session, msg)
         else:
             self.monitor.drain(queue, on_message)
         self._after_drain()
