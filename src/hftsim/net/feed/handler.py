@@ -221,7 +221,9 @@ class FeedHandler:
             return
         self.counts["messages"] += len(messages)
         end = seq + len(messages)
-        if seq == self.next_seq and not self._buffer:  # the common case: in order, nothing waiting
+        # the common case: in order, nothing waiting and nothing missing (a heartbeat or End of Session
+        # ahead of a late packet opens a gap with an empty buffer: that packet must close it)
+        if seq == self.next_seq and not self._buffer and not self._missing:
             if self._apply_book:
                 apply = self.book.apply_bytes
                 for m in messages:
