@@ -5,17 +5,24 @@ The venue runs in a subprocess (``python -m hftsim.net.venue serve``, uvloop whe
 free port with one trading session; this process is the client (:func:`hftsim.net.client.run_load`).
 Each offered rate is a separate connection that logs on with ResetSeqNumFlag, sends
 NewOrderSingle / OrderCancelRequest pairs on a fixed schedule for ``duration_s`` and measures
-NewOrderSingle written -> ExecutionReport New read with ``perf_counter_ns``. Both processes are
-Python, so on a 2-core machine the client's own cost is part of what is measured.
+NewOrderSingle written -> ExecutionReport New read with ``perf_counter_ns``. The client is the
+compiled open-loop runner (:mod:`hftsim.net.client.load`, engine ``"c"``), about 1 µs per message,
+so on a 2-core machine it leaves the venue a core; it spins while sending, as a low-latency client
+does (a halted vCPU takes tens of µs to wake).
+
+The venue publishes its market-data feed, as in production: unicast to a UDP port on 127.0.0.1
+that this process holds bound and never reads (the kernel discards what overflows its buffer).
 
 Budgets: ``rtt_p99_us_10k`` <= 100 µs; ``max_sustained_msgs_per_s`` >= 150,000 (nothing dropped,
-the sender on schedule, the last ack within 50 ms of the last send).
+the sender on schedule, the last ack within 50 ms of the last send); ``backlog_p99_msgs`` <= 200;
+``metrics_overhead_pct`` <= 5.
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
@@ -43,13 +50,18 @@ target_comp_id = "HFTSIM"
 [[instruments]]
 symbol = "SIM"
 tick_size = "0.01"
+
+[feed]
+destinations = ["127.0.0.1:{feed_port}"]
 """
+#: the consumer queues whose backlog ``backlog_p99_msgs`` covers (the sequencer's is reported apart)
+CONSUMER_QUEUES = ("feed", "analytics")
 
 
 def _start_venue(config_path: str, metrics: bool = True) -> tuple[subprocess.Popen, int, str, int | None]:
     extra = ["--dashboard-port", "0"] if metrics else []
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hftsim.net.venue", "serve", "--config", config_path, "--no-feed", *extra],
+        [sys.executable, "-m", "hftsim.net.venue", "serve", "--config", config_path, *extra],
         stderr=subprocess.PIPE,
         stdout=subprocess.DEVNULL,
         text=True,
@@ -75,31 +87,53 @@ def _start_venue(config_path: str, metrics: bool = True) -> tuple[subprocess.Pop
     return proc, port, loop_name, dashboard_port
 
 
-def _scrape(dashboard_port: int, name: str) -> float:
-    """One sample of the venue's Prometheus metrics (``name`` with its labels as exported)."""
+def _scrape(dashboard_port: int, name: str) -> dict[str, float]:
+    """One sample of the venue's Prometheus metrics: ``{labels as "k=v,...": value}`` of family ``name``."""
     import urllib.request
 
     from prometheus_client.parser import text_string_to_metric_families
 
     text = urllib.request.urlopen(f"http://127.0.0.1:{dashboard_port}/metrics", timeout=5).read().decode()
+    out = {}
     for family in text_string_to_metric_families(text):
         for sample in family.samples:
-            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
-            if (f"{sample.name}{{{labels}}}" if labels else sample.name) == name:
-                return sample.value
-    raise RuntimeError(f"the venue does not export {name}")
+            if sample.name == name:
+                out[",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))] = sample.value
+    if not out:
+        raise RuntimeError(f"the venue does not export {name}")
+    return out
+
+
+def _queue_figures(dashboard_port: int) -> dict:
+    """The backlog and loss figures of the venue's queues, from its Prometheus endpoint."""
+    p99 = _scrape(dashboard_port, "hftsim_queue_backlog_p99_messages")
+    dropped = _scrape(dashboard_port, "hftsim_messages_dropped_total")
+    inline = _scrape(dashboard_port, "hftsim_messages_handled_inline_total")
+    decisions = _scrape(dashboard_port, "hftsim_autoscale_decisions_total")
+    consumers = [p99[f"queue={q}"] for q in CONSUMER_QUEUES if f"queue={q}" in p99]
+    out = {"backlog_p99_msgs": max(consumers) if consumers else None}
+    out.update({f"backlog_p99_msgs_{key.split('=', 1)[1]}": value for key, value in sorted(p99.items())})
+    out["consumer_messages_dropped"] = int(sum(dropped.values()))
+    out["feed_messages_handled_inline"] = int(inline.get("queue=feed", 0))
+    out["autoscale_decisions"] = int(sum(decisions.values()))
+    return out
 
 
 def _load_runs(config_path: str, rates, duration_s: float, metrics: bool) -> tuple[dict, str, int, dict]:
-    """Start a venue, offer each rate in turn, stop it; return results, loop name, exit code, scrapes."""
+    """Start a venue, offer each rate in turn, stop it; return results, loop name, exit code, figures.
+
+    The figures hold the queue figures (with metrics) and ``cpu_s_<rate>``: the venue process's CPU
+    seconds from just before the rate's run until it is idle again after it.
+    """
     from hftsim.net.client.load import run_load
     from hftsim.net.venue.server import new_event_loop
 
     proc, port, loop_name, dashboard_port = _start_venue(config_path, metrics)
     loop = new_event_loop()
-    results, scraped = {}, {}
+    results, figures = {}, {}
     try:
         for rate in rates:
+            cpu_before_s = _wait_idle(proc.pid)
             results[rate] = loop.run_until_complete(
                 run_load(
                     "127.0.0.1",
@@ -111,14 +145,36 @@ def _load_runs(config_path: str, rates, duration_s: float, metrics: bool) -> tup
                     drain_timeout_s=3.0,
                 )
             )
+            figures[f"cpu_s_{rate}"] = _wait_idle(proc.pid) - cpu_before_s
         if dashboard_port is not None:
-            scraped["backlog_p99_msgs"] = _scrape(
-                dashboard_port, "hftsim_queue_backlog_p99_messages{queue=sequencer}"
-            )
+            figures.update(_queue_figures(dashboard_port))
     finally:
         loop.close()
         exit_code = _stop_venue(proc)
-    return results, loop_name, exit_code, scraped
+    return results, loop_name, exit_code, figures
+
+
+def _wait_idle(pid: int, timeout_s: float = 30.0) -> float:
+    """Wait until the venue's CPU time stops growing (its consumers caught up); return it, in seconds.
+
+    Idle means no CPU tick (10 ms at the usual 100 Hz) in two consecutive 50 ms windows (the venue's
+    own timers cost far less).
+    """
+    ticks_per_s = os.sysconf("SC_CLK_TCK")
+
+    def cpu_s() -> float:  # utime + stime of /proc/<pid>/stat (fields 14 and 15), Linux
+        with open(f"/proc/{pid}/stat") as f:
+            fields = f.read().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / ticks_per_s
+
+    deadline = time.monotonic() + timeout_s
+    last, quiet = cpu_s(), 0
+    while quiet < 2 and time.monotonic() < deadline:
+        time.sleep(0.05)
+        now = cpu_s()
+        quiet = quiet + 1 if now - last < 0.5 / ticks_per_s else 0
+        last = now
+    return last
 
 
 def _stop_venue(proc: subprocess.Popen) -> int:
@@ -146,21 +202,39 @@ def run(quick: bool = False, rates: tuple[int, ...] = RATES) -> dict:
         ``rtt_max_us_<k>``, ``lost_orders_<k>``, ``unsent_msgs_<k>``, ``sustained_<k>``; plus
         ``event_loop`` (the venue's) and ``duration_s`` per rate.
 
-        The venue runs with its metrics and dashboard on (``--dashboard-port 0``), as in production:
-        ``backlog_p99_msgs`` is the 99th percentile of the sequencer's backlog at each drain over the
-        whole run (all rates), scraped from its Prometheus endpoint. ``metrics_overhead_pct`` compares
-        the acknowledged throughput at the highest offered rate (the venue saturated) with a second
-        venue process that has no metrics: ``100 * (1 - acks_on / acks_off)``.
+        The venue runs with its metrics, dashboard and consumer queues on (``--dashboard-port 0``)
+        and its feed published, as in production. ``backlog_p99_msgs`` is the largest, over the
+        consumer queues (``feed``, ``analytics``), of each queue's 99th percentile of the messages
+        waiting right after each batch (each drain of the sequencer) was enqueued, over the whole
+        run (all rates), scraped from the venue's Prometheus endpoint
+        (``hftsim_queue_backlog_p99_messages{queue}``); ``backlog_p99_msgs_<queue>`` gives each
+        queue's, the sequencer's included (messages waiting at each drain).
+        ``consumer_messages_dropped`` and ``feed_messages_handled_inline`` count what full queues
+        shed or made the drain handle itself; ``autoscale_decisions`` counts the autoscaler's
+        decisions.
+
+        ``metrics_overhead_pct`` is the share of the venue's capacity that its metrics and dashboard
+        take: ``100 * (1 - cpu_off / cpu_on)`` with ``cpu_*`` the venue process's CPU time per
+        message sent at the highest rate (``cpu_ns_per_msg_<k>``, counted from the run's start until
+        the venue is idle again, so work its consumers defer past the run is included), against a
+        second venue process without metrics and dashboard; both publish the feed through the same
+        consumer queues, so the two differ only by the metrics. ``ack_overhead_pct`` is the
+        acknowledged-throughput comparison, ``100 * (1 - acks_on / acks_off)`` at that rate (0 when
+        both keep up).
     """
     duration_s = 0.5 if quick else 3.0
     figures: dict = {}
-    with tempfile.TemporaryDirectory(prefix="hftsim-bench-venue-") as tmp:
+    with (
+        tempfile.TemporaryDirectory(prefix="hftsim-bench-venue-") as tmp,
+        socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as feed_sink,
+    ):
+        feed_sink.bind(("127.0.0.1", 0))  # bound, never read: the feed's datagrams are discarded
         config_path = os.path.join(tmp, "venue.toml")
         with open(config_path, "w") as f:
-            f.write(_CONFIG)
+            f.write(_CONFIG.format(feed_port=feed_sink.getsockname()[1]))
         results, loop_name, exit_code, scraped = _load_runs(config_path, rates, duration_s, metrics=True)
         top = max(rates)
-        bare, _, _, _ = _load_runs(config_path, (top,), duration_s, metrics=False)
+        bare, _, _, bare_figures = _load_runs(config_path, (top,), duration_s, metrics=False)
     for rate, r in results.items():
         k = f"{rate // 1000}k"
         figures[f"rtt_p50_us_{k}"] = r.rtt_p50_us
@@ -183,8 +257,16 @@ def run(quick: bool = False, rates: tuple[int, ...] = RATES) -> dict:
         ordered[f"max_send_lag_us_{k}"] = r.max_send_lag_us
         ordered[f"sustained_{k}"] = r.is_sustained
     acks_on, acks_off = results[top].ack_msgs_per_s, bare[top].ack_msgs_per_s
-    ordered["backlog_p99_msgs"] = scraped.get("backlog_p99_msgs")
-    ordered["metrics_overhead_pct"] = round(100 * (1 - acks_on / acks_off), 2) if acks_off else None
+    cpu_on = 1e9 * scraped.pop(f"cpu_s_{top}") / max(results[top].sent_msgs, 1)
+    cpu_off = 1e9 * bare_figures[f"cpu_s_{top}"] / max(bare[top].sent_msgs, 1)
+    for rate in rates:
+        scraped.pop(f"cpu_s_{rate}", None)
+    ordered["backlog_p99_msgs"] = scraped.pop("backlog_p99_msgs", None)
+    ordered.update(scraped)
+    ordered["metrics_overhead_pct"] = round(100 * (1 - cpu_off / cpu_on), 2) if cpu_on else None
+    ordered[f"cpu_ns_per_msg_{top // 1000}k"] = round(cpu_on)
+    ordered[f"cpu_ns_per_msg_{top // 1000}k_no_metrics"] = round(cpu_off)
+    ordered["ack_overhead_pct"] = round(100 * (1 - acks_on / acks_off), 2) if acks_off else None
     ordered[f"ack_msgs_per_s_{top // 1000}k_no_metrics"] = acks_off
     ordered["event_loop"] = loop_name
     ordered["duration_s"] = duration_s

@@ -27,7 +27,7 @@ import msgspec
 
 from hftsim.core.clock import Clock
 from hftsim.core.errors import ConfigError
-from hftsim.monitor.metrics import MetricsRegistry
+from hftsim.monitor.metrics import Counter, MetricsRegistry
 
 __all__ = ["AutoscalePolicy", "Autoscaler", "ScaleDecision"]
 
@@ -125,6 +125,8 @@ class Autoscaler:
             )
         self._queues[queue] = _QueueState(n)
         self._show(queue, n)
+        for action in ("add", "remove"):  # exported at 0 from the start, not only after a decision
+            self._decision_counter(queue, action)
 
     def consumers(self, queue: str) -> int:
         """How many consumers ``queue`` should have now."""
@@ -178,12 +180,18 @@ class Autoscaler:
         state.consumers += step
         state.streak, state.idle_since_ns, state.idle_batches = 0, None, 0
         self._log.append(decision)
-        if self._registry is not None:
-            self._registry.counter(
-                "autoscale_decisions", "autoscaling decisions", {"queue": queue, "action": decision.action}
-            ).inc()
+        counter = self._decision_counter(queue, decision.action)
+        if counter is not None:
+            counter.inc()
         self._show(queue, state.consumers)
         return decision
+
+    def _decision_counter(self, queue: str, action: str) -> Counter | None:
+        if self._registry is None:
+            return None
+        return self._registry.counter(
+            "autoscale_decisions", "autoscaling decisions", {"queue": queue, "action": action}
+        )
 
     def _show(self, queue: str, consumers: int) -> None:
         if self._registry is not None:

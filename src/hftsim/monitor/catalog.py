@@ -9,8 +9,14 @@ registry name                   kind       meaning
 ``events``                      counter    events the engine emitted
 ``trades``                      counter    trades printed
 ``messages_dropped{queue}``     counter    messages shed because a bounded queue was full
+``messages_handled{queue}``     counter    messages consumed from a queue
+``messages_handled_inline{q}``  counter    messages the producer handled itself (queue full)
+``consumer_errors{queue}``      counter    messages whose consumer raised
+``autoscale_decisions{q,a}``    counter    autoscaler decisions (action ``add``/``remove``)
+``session_fills{session}``      counter    fills per FIX session (the venue's analytics)
 ``retransmits``                 counter    MoldUDP64 messages re-sent on request
 ``queue_backlog_messages{q}``   gauge      messages waiting in a consumer queue
+``queue_backlog_p99_messages``  gauge      p99 of a queue's backlog after each batch
 ``queue_consumers{queue}``      gauge      consumers currently reading a queue
 ``fix_sessions``                gauge      FIX sessions logged on
 ``fix_session_seq{s,dir}``      gauge      a FIX session's last sequence number (in / out)

@@ -10,14 +10,19 @@ Layout (as in Gil Tene's HdrHistogram with 3 significant digits and a unit of 1 
 so a bucket's width is at most ``1/1024`` of its lower edge. Percentiles report a bucket's midpoint,
 which is within ``2**-11`` (0.049 %) of every value in the bucket: :data:`RELATIVE_ERROR`.
 
-:meth:`LatencyHistogram.record` is a bit length, two shifts and one list increment: O(1), no
-container growth, no numpy scalar on the way (CPython may box the new count, as any ``+= 1`` does).
-Everything that reads the counts (percentiles, merge, Prometheus buckets) works on a numpy copy in a
-:class:`HistogramSnapshot` on the cold path.
+:meth:`LatencyHistogram.record` is a bit length, two shifts and one increment of an int64 buffer
+(a ``memoryview`` of format ``q``): O(1), no container growth, no numpy scalar on the way. The same
+memory is viewed as a numpy array (``np.frombuffer``, no copy), so a snapshot is one 27,648-count
+``memcpy`` (about 2 µs) instead of converting a Python list of counts (about 300 µs), and an interval
+is a copy and a subtraction. The price is in ``record``: about 15 ns more than a list increment,
+which CPython specializes (about 90 ns instead of 75 ns per call). A
+:class:`HistogramSnapshot` takes the running sum once (one vectorized pass); every percentile,
+bound and extreme is then a binary search in it.
 """
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from fractions import Fraction
@@ -47,42 +52,70 @@ def _bucket_count(highest: int) -> int:
     return (top_shift + 2) << _HALF_BITS
 
 
-def _bucket_edges(n_buckets: int) -> tuple[np.ndarray, np.ndarray]:
-    """Lower edges and widths of every bucket, as int64 arrays."""
-    index = np.arange(n_buckets, dtype=np.int64)
+def _midpoints(index: np.ndarray) -> np.ndarray:
+    """Midpoint of each bucket in ``index`` (an int64 array): its lower edge plus half its width."""
     shift = np.maximum((index >> _HALF_BITS) - 1, 0)
-    sub = index - (shift << _HALF_BITS)
-    return sub << shift, np.left_shift(np.int64(1), shift)
+    low = (index - (shift << _HALF_BITS)) << shift
+    return low + ((np.int64(1) << shift) - 1) / 2.0
+
+
+@functools.cache
+def _midpoint_table(n_buckets: int) -> np.ndarray:
+    """Midpoints of buckets ``0 .. n_buckets - 1`` (increasing), built once per layout."""
+    table = _midpoints(np.arange(n_buckets, dtype=np.int64))
+    table.flags.writeable = False
+    return table
+
+
+@functools.lru_cache(maxsize=1024)
+def _rank_fraction(percent: float) -> tuple[int, int]:
+    """``percent / 100`` as an exact fraction ``(numerator, denominator)``, ``percent`` read as printed."""
+    exact = Fraction(str(percent)) / 100
+    return exact.numerator, exact.denominator
+
+
+def _rank(percent: float, n: int) -> int:
+    """The 1-based rank of numpy's ``inverted_cdf`` for ``percent`` of ``n`` samples, in [1, n]."""
+    numerator, denominator = _rank_fraction(percent)
+    return min(n, max(1, -(-numerator * n // denominator)))
 
 
 class HistogramSnapshot:
     """Frozen counts of a histogram (cumulative or one interval), with the read-side maths.
+
+    The first read takes the running sum of the counts (one vectorized pass, about 8 µs for the
+    default 27,648 buckets); a percentile, the minimum, the maximum or a bucket bound is then a
+    binary search in it, and a bucket's midpoint a lookup in a table built once per layout. The
+    sum (and mean) costs one more pass, on demand.
 
     Args:
         counts: one count per bucket (int64), in the layout of the module docstring.
         clamped: how many of the samples were outside ``[0, highest]`` and were clamped into range.
     """
 
-    __slots__ = ("counts", "clamped", "_cumulative")
+    __slots__ = ("counts", "clamped", "_cumulative", "_count", "_sum")
 
     def __init__(self, counts: np.ndarray, clamped: int = 0) -> None:
         self.counts = counts
         self.clamped = int(clamped)
         self._cumulative: np.ndarray | None = None
-
-    @property
-    def count(self) -> int:
-        """Number of samples."""
-        return int(self._cum()[-1]) if len(self.counts) else 0
+        self._count = 0
+        self._sum: float | None = None
 
     def _cum(self) -> np.ndarray:
         if self._cumulative is None:
             self._cumulative = np.cumsum(self.counts)
+            self._count = int(self._cumulative[-1]) if len(self._cumulative) else 0
         return self._cumulative
 
-    def _midpoints(self, index: np.ndarray) -> np.ndarray:
-        low, width = _bucket_edges(len(self.counts))
-        return low[index] + (width[index] - 1) / 2.0
+    def _bucket_of_rank(self, ranks: list[int]) -> np.ndarray:
+        return np.searchsorted(self._cum(), ranks, side="left")
+
+    @property
+    def count(self) -> int:
+        """Number of samples."""
+        self._cum()
+        return self._count
 
     def percentiles(self, percents: Sequence[float]) -> list[float]:
         """Return the value at each percentile (0-100), in ns; NaN when empty.
@@ -94,9 +127,8 @@ class HistogramSnapshot:
         n = self.count
         if n == 0:
             return [math.nan] * len(percents)
-        ranks = np.array([max(1, math.ceil(Fraction(str(p)) * n / 100)) for p in percents], dtype=np.int64)
-        index = np.searchsorted(self._cum(), np.minimum(ranks, n), side="left")
-        return [float(v) for v in self._midpoints(index)]
+        index = self._bucket_of_rank([_rank(p, n) for p in percents])
+        return _midpoint_table(len(self.counts))[index].tolist()
 
     def percentile(self, percent: float) -> float:
         """Return the value at one percentile (0-100), in ns."""
@@ -105,20 +137,22 @@ class HistogramSnapshot:
     @property
     def max(self) -> float:
         """Midpoint of the highest non-empty bucket (NaN when empty)."""
-        nonzero = np.flatnonzero(self.counts)
-        return float(self._midpoints(nonzero[-1:])[0]) if len(nonzero) else math.nan
+        n = self.count
+        return float(_midpoint_table(len(self.counts))[self._bucket_of_rank([n])[0]]) if n else math.nan
 
     @property
     def min(self) -> float:
         """Midpoint of the lowest non-empty bucket (NaN when empty)."""
-        nonzero = np.flatnonzero(self.counts)
-        return float(self._midpoints(nonzero[:1])[0]) if len(nonzero) else math.nan
+        n = self.count
+        return float(_midpoint_table(len(self.counts))[self._bucket_of_rank([1])[0]]) if n else math.nan
 
     @property
     def sum(self) -> float:
         """Sum of the samples estimated from bucket midpoints (relative error <= RELATIVE_ERROR)."""
-        nonzero = np.flatnonzero(self.counts)
-        return float(np.dot(self.counts[nonzero], self._midpoints(nonzero)))
+        if self._sum is None:
+            # not np.dot: a BLAS dot may hand 27k elements to worker threads, milliseconds on a busy host
+            self._sum = float((self.counts * _midpoint_table(len(self.counts))).sum()) if self.count else 0.0
+        return self._sum
 
     @property
     def mean(self) -> float:
@@ -128,14 +162,11 @@ class HistogramSnapshot:
 
     def cumulative_at(self, bounds_ns: Iterable[float]) -> list[int]:
         """Samples at or below each bound, counting a bucket in when its midpoint is <= the bound."""
-        nonzero = np.flatnonzero(self.counts)
-        mids = self._midpoints(nonzero)
-        cum = np.cumsum(self.counts[nonzero])
-        out = []
-        for bound in bounds_ns:
-            k = int(np.searchsorted(mids, bound, side="right"))
-            out.append(int(cum[k - 1]) if k else 0)
-        return out
+        bounds = np.fromiter(bounds_ns, dtype=np.float64)
+        if not self.count:
+            return [0] * len(bounds)
+        k = np.searchsorted(_midpoint_table(len(self.counts)), bounds, side="right")
+        return np.where(k > 0, self._cum()[np.maximum(k - 1, 0)], 0).tolist()
 
     def summary(self, percents: Sequence[float] = (50, 90, 99, 99.9)) -> dict[str, float]:
         """A JSON-friendly dict: ``count``, ``p50_ns``, ``p99_ns``, ... ``max_ns``, ``mean_ns``."""
@@ -162,7 +193,7 @@ class LatencyHistogram:
             and counted in :attr:`clamped`.
     """
 
-    __slots__ = ("name", "_counts", "_bulk", "_top_shift", "highest_ns", "clamped", "_mark", "_mark_clamped")
+    __slots__ = ("name", "_counts", "_view", "_top_shift", "highest_ns", "clamped", "_mark", "_mark_clamped")
 
     def __init__(self, name: str = "latency", highest_ns: int = _DEFAULT_HIGHEST_NS) -> None:
         if not 2048 <= highest_ns < 1 << 62:
@@ -170,10 +201,13 @@ class LatencyHistogram:
         self.name = name
         self._top_shift = highest_ns.bit_length() - _SUB_BITS
         self.highest_ns = (1 << highest_ns.bit_length()) - 1
-        self._counts = [0] * _bucket_count(highest_ns)  # record() increments these
-        self._bulk = np.zeros(len(self._counts), dtype=np.int64)  # record_many() and merge() add here
+        n_buckets = _bucket_count(highest_ns)
+        # record() increments these: a memoryview sets an item faster than array("q") does
+        self._counts = memoryview(bytearray(8 * n_buckets)).cast("q")
+        # the same memory for numpy (record_many, merge, snapshots)
+        self._view = np.frombuffer(self._counts, dtype=np.int64)
         self.clamped = 0
-        self._mark = np.zeros(len(self._counts), dtype=np.int64)
+        self._mark = np.zeros(n_buckets, dtype=np.int64)
         self._mark_clamped = 0
 
     # ------------------------------------------------------------ hot path
@@ -206,31 +240,30 @@ class LatencyHistogram:
         exponent = np.frexp(v.astype(np.float64))[1].astype(np.int64)  # bit_length, exact below 2**53
         shift = np.maximum(exponent - _SUB_BITS, 0)
         index = (shift << _HALF_BITS) + (v >> shift)
-        self._bulk += np.bincount(index, minlength=len(self._bulk))
+        self._view += np.bincount(index, minlength=len(self._view))
 
-    # ------------------------------------------------------------ cold path
-
-    def _total_counts(self) -> np.ndarray:
-        return np.array(self._counts, dtype=np.int64) + self._bulk
+    # ------------------------------------------------------------ cold path (O(buckets) vectorized)
 
     def snapshot(self) -> HistogramSnapshot:
-        """Return the cumulative counts since creation or the last :meth:`reset`."""
-        return HistogramSnapshot(self._total_counts(), self.clamped)
+        """Return the cumulative counts since creation or the last :meth:`reset` (a copy, ~2 µs)."""
+        return HistogramSnapshot(self._view.copy(), self.clamped)
 
     def interval(self) -> HistogramSnapshot:
         """Return the samples recorded since the previous ``interval()`` call, and start a new interval.
 
         Recording is never paused or reset: the interval is the difference of two cumulative copies.
+        Call it from the thread that records (the event loop), as the dashboard does.
         """
-        now = self._total_counts()
-        out = HistogramSnapshot(now - self._mark, self.clamped - self._mark_clamped)
+        now = self._view.copy()
+        since = np.subtract(now, self._mark, out=self._mark)  # the old mark's memory becomes the result
+        out = HistogramSnapshot(since, self.clamped - self._mark_clamped)
         self._mark, self._mark_clamped = now, self.clamped
         return out
 
     @property
     def count(self) -> int:
         """Number of samples."""
-        return sum(self._counts) + int(self._bulk.sum())
+        return int(self._view.sum())
 
     def percentiles(self, percents: Sequence[float]) -> list[float]:
         """Return the value at each percentile (0-100), in ns (see :meth:`HistogramSnapshot.percentiles`)."""
@@ -246,19 +279,18 @@ class LatencyHistogram:
         Raises:
             ConfigError: the other histogram has a different range.
         """
-        counts = other.counts if isinstance(other, HistogramSnapshot) else other._total_counts()
-        if len(counts) != len(self._counts):
+        counts = other.counts if isinstance(other, HistogramSnapshot) else other._view
+        if len(counts) != len(self._view):
             raise ConfigError(
                 f"cannot merge histogram {getattr(other, 'name', 'snapshot')!r} into {self.name!r}: "
-                f"{len(counts)} buckets vs {len(self._counts)}; create both with the same highest_ns"
+                f"{len(counts)} buckets vs {len(self._view)}; create both with the same highest_ns"
             )
-        self._bulk += counts
+        self._view += counts
         self.clamped += other.clamped
 
     def reset(self) -> None:
         """Forget every sample (and the interval mark)."""
-        self._counts[:] = [0] * len(self._counts)
-        self._bulk[:] = 0
+        self._view[:] = 0
         self.clamped = 0
-        self._mark = np.zeros(len(self._counts), dtype=np.int64)
+        self._mark[:] = 0
         self._mark_clamped = 0

@@ -157,6 +157,12 @@ def test_venue_state_file_keeps_sequence_numbers_across_restart(tmp_path):
         a.new_order("f1", 1, 10, "5.00")
         a.recv_type(b"8")
         a.close()
+        # stop only once the venue has seen the disconnect: a stop before it sends a Logout (seq 3)
+        state = first.call(lambda: first.server.store.get("HFTSIM", "A"))
+        deadline = time.monotonic() + 5
+        while first.call(lambda: state.connection is not None):
+            assert time.monotonic() < deadline, "the venue did not see the disconnect"
+            time.sleep(0.002)
     finally:
         first.stop()
     second = RunningVenue(venue_config(path))

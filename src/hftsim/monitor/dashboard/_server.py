@@ -8,13 +8,20 @@ queueing them, its buffered bytes are bounded by the transport's high-water mark
 frame (the kernel send buffer of an event stream is capped at 128 KiB), and it never blocks the
 producer or other clients. A client that has not drained for
 ``client_timeout_s`` is disconnected.
+
+Polling cost: with a ``snapshot_source`` the server builds a snapshot every ``interval_s`` only while
+an event stream is connected. Without one it builds nothing; a request for ``/``, ``/snapshot`` or
+:meth:`Dashboard.latest` then builds a fresh one on demand when the last is older than
+``interval_s``. ``/metrics`` reads the registry directly and is always current.
 """
 
 from __future__ import annotations
 
 import asyncio
+import math
 import socket
 import threading
+import time
 from collections.abc import Callable
 from importlib import resources
 from typing import Any
@@ -85,6 +92,7 @@ class Dashboard:
         self._encoder = msgspec.json.Encoder()
         self._slot: tuple[int, bytes, bytes] = (0, b"", b"null")  # (seq, SSE frame, JSON)
         self._seq = 0
+        self._built_at = -math.inf  # monotonic time of the last snapshot taken from the source
         self._lock = threading.Lock()  # publish_snapshot may be called from another thread
         self._changed: asyncio.Event | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
@@ -109,6 +117,11 @@ class Dashboard:
     def clients(self) -> int:
         """Open connections."""
         return len(self._clients)
+
+    @property
+    def streams(self) -> int:
+        """Open event streams (``/events`` clients)."""
+        return len(self._streams)
 
     def buffered_bytes(self) -> list[int]:
         """Bytes waiting in each event-stream connection's transport buffer (bounded per client)."""
@@ -178,8 +191,26 @@ class Dashboard:
         return seq
 
     def latest(self) -> dict[str, Any] | None:
-        """The latest published snapshot, decoded (None before the first)."""
+        """The current snapshot, decoded (None before the first).
+
+        With a snapshot source, a snapshot older than ``interval_s`` (polling pauses while no event
+        stream is connected) is rebuilt first: on the event loop's thread directly; called from
+        another thread, the loop builds it and this call waits for it (up to 5 s).
+        """
+        if self._is_stale():
+            loop = self._loop
+            if threading.get_ident() == self._loop_thread:
+                self._poll_safely()
+            elif loop is not None and loop.is_running():
+                asyncio.run_coroutine_threadsafe(self._refresh(), loop).result(5.0)
         return msgspec.json.decode(self._slot[2])
+
+    def _is_stale(self) -> bool:
+        return self._source is not None and time.monotonic() - self._built_at >= self._interval_s
+
+    async def _refresh(self) -> None:
+        if self._is_stale():
+            self._poll_safely()
 
     def _wake(self) -> None:
         changed, self._changed = self._changed, asyncio.Event()
@@ -188,9 +219,16 @@ class Dashboard:
 
     def _poll_once(self) -> None:
         assert self._source is not None
+        self._built_at = time.monotonic()
         snapshot = self._source()
         if snapshot is not None:
             self.publish_snapshot(snapshot)
+
+    def _poll_safely(self) -> None:
+        try:
+            self._poll_once()
+        except Exception as e:  # noqa: BLE001 - the outermost loop of an edge keeps serving
+            self.publish_snapshot({"error": f"snapshot source failed: {type(e).__name__}: {e}"})
 
     async def _poll(self) -> None:
         assert self._loop is not None
@@ -198,10 +236,8 @@ class Dashboard:
         while True:
             next_at += self._interval_s
             await asyncio.sleep(max(0.0, next_at - self._loop.time()))
-            try:
-                self._poll_once()
-            except Exception as e:  # noqa: BLE001 - the outermost loop of an edge keeps serving
-                self.publish_snapshot({"error": f"snapshot source failed: {type(e).__name__}: {e}"})
+            if self._streams:  # nobody watching: build nothing (on demand in _route and latest)
+                self._poll_safely()
 
     # ------------------------------------------------------------ connections
 
@@ -237,6 +273,8 @@ class Dashboard:
             writer.close()
 
     def _route(self, path: str, is_head: bool) -> bytes:
+        if path in ("/", "/index.html", "/snapshot") and self._is_stale():
+            self._poll_safely()
         if path in self._files:
             body, kind = self._files[path]
             if body.find(_SNAPSHOT_MARK) >= 0:
@@ -268,6 +306,8 @@ class Dashboard:
         writer.transport.set_write_buffer_limits(high=_HIGH_WATER_BYTES)
         writer.write(_SSE_HEAD)
         self._streams.add(writer)
+        if self._is_stale():  # polling may have paused while nobody watched
+            self._poll_safely()
         try:
             await self._send_newest(writer)
         finally:

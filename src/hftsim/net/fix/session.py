@@ -385,6 +385,7 @@ class FixSession:
         them, and sends their reports, before calling ``receive(b"", now_ns)`` for the Logout.
         """
         if self.status == SessionStatus.CLOSED:
+            self._deferred = []
             return []
         self._last_recv_ns = now_ns
         app: list[FixMessage] = []

@@ -29,6 +29,7 @@ from hftsim.net.venue.clock import WallClock
 from hftsim.net.venue.config import VenueConfig
 from hftsim.net.venue.gateway import Gateway
 from hftsim.net.venue.monitoring import VenueMonitor
+from hftsim.net.venue.output import VenueOutput
 
 __all__ = ["VenueServer", "event_loop_name", "new_event_loop"]
 
@@ -192,6 +193,8 @@ class VenueServer:
         self._loop: asyncio.AbstractEventLoop | None = None
         self._stopped: asyncio.Event | None = None
         self._timer_task: asyncio.Task | None = None
+        #: the consumers of the engine's output (feed, analytics), always on
+        self.consumers = VenueOutput(self)
         self.monitor = VenueMonitor(self, dashboard_port) if dashboard_port is not None else None
 
     @property
@@ -231,14 +234,20 @@ class VenueServer:
         self._drain_handle = None
         queue = self._queue
         on_message = self.gateway.on_message
-        if self.monitor is None:
-            # every queued message was accepted in sequence: it is applied even when its session
-            # logged out or dropped after it (its reports are stored for a resend after the next Logon)
-            while queue:
-                session, msg, _ = queue.popleft()
-                on_message(session, msg)
-        else:
-            self.monitor.drain(queue, on_message)
+        consumers = self.consumers
+        consumers.is_draining = True
+        try:
+            if self.monitor is None:
+                # every queued message was accepted in sequence: it is applied even when its session
+                # logged out or dropped after it (its reports are stored for a resend after the next Logon)
+                while queue:
+                    session, msg, _ = queue.popleft()
+                    on_message(session, msg)
+            else:
+                self.monitor.drain(queue, on_message)
+        finally:
+            consumers.is_draining = False
+            consumers.offer_pending()  # the drain's engine output, one batch per consumer queue
         self._after_drain()
         if self.is_paused:
             self.is_paused = False
@@ -258,6 +267,7 @@ class VenueServer:
         self._stopped = asyncio.Event()
         if self.publisher is not None:
             await self.publisher.start()
+        self.consumers.start()
         if self.monitor is not None:
             await self.monitor.dashboard.start()
         self._server = await self._loop.create_server(
@@ -340,7 +350,8 @@ class VenueServer:
             self._timer_task.cancel()
         await self._server.wait_closed()
         if self.publisher is not None:
-            await self.publisher.stop()
+            await self.publisher.stop()  # publishes what the feed's queue still holds, then stops
+        await self.consumers.stop()
         if self.monitor is not None:
             await self.monitor.dashboard.stop()
         self.store.save()
