@@ -30,6 +30,7 @@ from fractions import Fraction
 import numpy as np
 
 from hftsim.core.errors import ConfigError
+from hftsim.monitor._hdr import Recorder
 
 __all__ = ["HistogramSnapshot", "LatencyHistogram", "RELATIVE_ERROR", "bucket_index"]
 
@@ -193,7 +194,17 @@ class LatencyHistogram:
             and counted in :attr:`clamped`.
     """
 
-    __slots__ = ("name", "_counts", "_view", "_top_shift", "highest_ns", "clamped", "_mark", "_mark_clamped")
+    __slots__ = (
+        "name",
+        "record",
+        "_counts",
+        "_view",
+        "_top_shift",
+        "highest_ns",
+        "clamped",
+        "_mark",
+        "_mark_clamped",
+    )
 
     def __init__(self, name: str = "latency", highest_ns: int = _DEFAULT_HIGHEST_NS) -> None:
         if not 2048 <= highest_ns < 1 << 62:
@@ -209,11 +220,13 @@ class LatencyHistogram:
         self.clamped = 0
         self._mark = np.zeros(n_buckets, dtype=np.int64)
         self._mark_clamped = 0
+        #: record(value_ns): count one sample (an int, in ns); compiled, with the rule of _record_python
+        self.record = Recorder(self._counts, self._top_shift, self._record_clamped)
 
     # ------------------------------------------------------------ hot path
 
-    def record(self, value_ns: int) -> None:
-        """Count one sample (an int, in ns)."""
+    def _record_python(self, value_ns: int) -> None:
+        """Count one sample (an int, in ns): the specification of the compiled :attr:`record`."""
         shift = value_ns.bit_length() - 11
         if shift <= 0:
             if value_ns >= 0:

@@ -124,3 +124,17 @@ def test_histogram_empty_snapshot_is_nan_not_error():
 def test_histogram_bad_range_raises_config_error():
     with pytest.raises(ConfigError, match="highest_ns"):
         LatencyHistogram(highest_ns=10)
+
+
+@pytest.mark.parametrize("highest_ns", [2048, 10**6, 1 << 40])
+def test_compiled_record_equals_the_python_rule(highest_ns):
+    rng = np.random.default_rng(7)
+    edges = [0, 1, 2047, 2048, 2049, 4095, 4096, highest_ns, highest_ns + 1, -1, -(2**63), 2**63, 2**70]
+    values = edges + [int(v) for v in rng.integers(-10, highest_ns * 4, 3000)]
+    compiled, python = LatencyHistogram("c", highest_ns), LatencyHistogram("p", highest_ns)
+    for v in values:
+        compiled.record(v)
+        python._record_python(v)
+    assert np.array_equal(compiled.snapshot().counts, python.snapshot().counts)
+    assert compiled.clamped == python.clamped > 0
+    assert compiled.count == python.count == len(values)

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import msgspec
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 from itch.messages import messages as itchfeed_classes
 
 from hftsim.core.errors import ProtocolError
@@ -22,6 +24,8 @@ from hftsim.net.itch import (
     TradeNonCross,
     decode,
     encode,
+    encode_add_order,
+    encode_order_delete,
     pack_into,
 )
 
@@ -304,3 +308,35 @@ def test_max_price_is_the_spec_maximum_200000():
     from hftsim.net.itch import MAX_PRICE_E4
 
     assert MAX_PRICE_E4 == 0x77359400 == 200_000 * 10_000
+
+
+@given(
+    st.integers(min_value=0, max_value=2**16),
+    st.integers(min_value=-1, max_value=MAX_TIMESTAMP_NS + 1),
+    st.integers(min_value=-1, max_value=2**64),
+    st.sampled_from([b"B", b"S"]),
+    st.integers(min_value=-1, max_value=2**32),
+    st.sampled_from([b"SIM     ", b"ABCDEFGH"]),
+    st.integers(min_value=-1, max_value=2**32),
+)
+def test_hot_path_encoders_equal_the_record_encoder(locate, ts, ref, side, shares, stock8, price):
+    def outcome(fn):
+        try:
+            return fn()
+        except ValueError as e:
+            return type(e), str(e)
+
+    record = AddOrder(
+        stock_locate=locate,
+        timestamp_ns=ts,
+        order_reference_number=ref,
+        side=side.decode(),
+        shares=shares,
+        stock=stock8.decode().rstrip(),
+        price_e4=price,
+    )
+    assert outcome(lambda: encode_add_order(locate, ts, ref, side, shares, stock8, price)) == outcome(
+        lambda: encode(record)
+    )
+    delete = OrderDelete(stock_locate=locate, timestamp_ns=ts, order_reference_number=ref)
+    assert outcome(lambda: encode_order_delete(locate, ts, ref)) == outcome(lambda: encode(delete))

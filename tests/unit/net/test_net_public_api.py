@@ -68,6 +68,8 @@ def test_itch_all_pinned():
             "iter_itch_file",
             "iter_raw_messages",
             "open_itch_file",
+            "encode_add_order",
+            "encode_order_delete",
             "pack_into",
         ]
     )

@@ -49,6 +49,8 @@ from hftsim.net.itch import (
     SystemEvent,
     TradeNonCross,
     encode,
+    encode_add_order,
+    encode_order_delete,
 )
 
 __all__ = [
@@ -112,6 +114,13 @@ def price_scale_e4(instrument: Instrument) -> int:
     return scale_e4
 
 
+def _stock8(symbol: str) -> bytes | None:
+    """The Alpha(8) bytes of a stock symbol, or None when it is not 1-8 ASCII characters."""
+    if not symbol.isascii() or not 0 < len(symbol) <= 8 or symbol != symbol.rstrip():
+        return None
+    return symbol.encode("ascii").ljust(8)
+
+
 class _Pending:
     """The order of the command being applied, until it rests or dies."""
 
@@ -144,6 +153,8 @@ class EventTranslator:
                 )
         self._scale = [price_scale_e4(ins) for ins in self.instruments]
         self._stock = [ins.symbol for ins in self.instruments]
+        # Alpha(8) stock fields for the hot path; None when only the general encoder can judge one
+        self._stock8 = [_stock8(ins.symbol) for ins in self.instruments]
         # order_id -> [ref, side, price_ticks, leaves, symbol_id]; insertion order is time priority
         self._live: dict[int, list[int]] = {}
         self._pending: _Pending | None = None
@@ -228,16 +239,21 @@ class EventTranslator:
         return out
 
     def _add(self, ts: int, ref: int, side: int, px: int, leaves: int, sym: int) -> bytes:
-        return encode(
-            AddOrder(
-                stock_locate=sym + 1,
-                timestamp_ns=ts,
-                order_reference_number=ref,
-                side="B" if side > 0 else "S",
-                shares=leaves,
-                stock=self._stock[sym],
-                price_e4=px * self._scale[sym],
+        stock8 = self._stock8[sym]
+        if stock8 is None:
+            return encode(
+                AddOrder(
+                    stock_locate=sym + 1,
+                    timestamp_ns=ts,
+                    order_reference_number=ref,
+                    side="B" if side > 0 else "S",
+                    shares=leaves,
+                    stock=self._stock[sym],
+                    price_e4=px * self._scale[sym],
+                )
             )
+        return encode_add_order(
+            sym + 1, ts, ref, b"B" if side > 0 else b"S", leaves, stock8, px * self._scale[sym]
         )
 
     def _retire_old_ref(self, ts: int, pending: _Pending, out: list[bytes]) -> None:
@@ -341,7 +357,7 @@ class EventTranslator:
         locate, ref = live[4] + 1, live[0]
         if leaves == 0:
             del self._live[order_id]
-            out.append(encode(OrderDelete(stock_locate=locate, timestamp_ns=ts, order_reference_number=ref)))
+            out.append(encode_order_delete(locate, ts, ref))
         else:
             live[3] = leaves
             out.append(

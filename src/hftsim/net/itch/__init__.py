@@ -17,6 +17,8 @@ from hftsim.net.itch.codec import (
     TradeNonCross,
     decode,
     encode,
+    encode_add_order,
+    encode_order_delete,
     pack_into,
 )
 from hftsim.net.itch.reader import iter_itch_file, iter_raw_messages, open_itch_file
@@ -38,6 +40,8 @@ __all__ = [
     "TradeNonCross",
     "decode",
     "encode",
+    "encode_add_order",
+    "encode_order_delete",
     "iter_itch_file",
     "iter_raw_messages",
     "open_itch_file",

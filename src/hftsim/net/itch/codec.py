@@ -38,6 +38,8 @@ __all__ = [
     "TradeNonCross",
     "decode",
     "encode",
+    "encode_add_order",
+    "encode_order_delete",
     "pack_into",
 ]
 
@@ -315,6 +317,52 @@ def encode(record: ItchMessage) -> bytes:
         return packer.pack(*args)
     except struct.error as e:
         raise ValueError(f"{type(record).__name__}: {e}") from e
+
+
+def encode_add_order(
+    stock_locate: int,
+    timestamp_ns: int,
+    reference: int,
+    side: bytes,
+    shares: int,
+    stock8: bytes,
+    price_e4: int,
+) -> bytes:
+    """``encode(AddOrder(...))`` without the record, for the feed's hot path (same bytes, same errors).
+
+    ``side`` is ``b"B"`` or ``b"S"``; ``stock8`` the stock already padded to 8 bytes.
+    """
+    try:
+        if 0 <= timestamp_ns <= MAX_TIMESTAMP_NS and len(side) == 1 and len(stock8) == 8:
+            return _A.pack(
+                b"A", stock_locate, 0, timestamp_ns >> 32, timestamp_ns & 0xFFFFFFFF, reference, side, shares,
+                stock8, price_e4,
+            )  # fmt: skip
+    except struct.error:
+        pass
+    return encode(  # the general path raises the error that names the field
+        AddOrder(
+            stock_locate=stock_locate,
+            timestamp_ns=timestamp_ns,
+            order_reference_number=reference,
+            side=side.decode("ascii", "replace"),
+            shares=shares,
+            stock=stock8.decode("ascii", "replace").rstrip(),
+            price_e4=price_e4,
+        )
+    )
+
+
+def encode_order_delete(stock_locate: int, timestamp_ns: int, reference: int) -> bytes:
+    """``encode(OrderDelete(...))`` without the record, for the feed's hot path (same bytes, same errors)."""
+    try:
+        if 0 <= timestamp_ns <= MAX_TIMESTAMP_NS:
+            return _D.pack(b"D", stock_locate, 0, timestamp_ns >> 32, timestamp_ns & 0xFFFFFFFF, reference)
+    except struct.error:
+        pass
+    return encode(
+        OrderDelete(stock_locate=stock_locate, timestamp_ns=timestamp_ns, order_reference_number=reference)
+    )
 
 
 def pack_into(buf: bytearray | memoryview, offset: int, record: ItchMessage) -> int:

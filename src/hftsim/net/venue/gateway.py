@@ -234,13 +234,16 @@ class Gateway:
 
     def _apply_events(self) -> None:
         engine = self.engine
-        if self.publisher is not None or engine.__class__ is not MatchingEngine:
-            events = engine.last_events()
-            if self.publisher is not None:
-                self.publisher.publish(events)
-            records = events.tolist()
+        publisher = self.publisher
+        if engine.__class__ is MatchingEngine:
+            if publisher is not None:
+                publisher.publish(engine.last_events())
+            records = engine.last_event_tuples()  # made in C, not through the array's tolist()
         else:
-            records = engine.last_event_tuples()  # no numpy round trip when nobody needs the array
+            events = engine.last_events()
+            if publisher is not None:
+                publisher.publish(events)
+            records = events.tolist()
         handlers = self._event_handlers
         for rec in records:
             handler = handlers.get(rec[12])
