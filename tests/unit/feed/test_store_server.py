@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import asyncio
 
+from hypothesis import given
+from hypothesis import strategies as st
+
 from hftsim.net.feed.server import RerequestServer, RetransmitPolicy, TokenBucket
 from hftsim.net.feed.snapshot import decode_marker, encode_snapshot, encode_snapshot_request
 from hftsim.net.feed.store import RetransmitStore
@@ -149,3 +152,21 @@ def test_token_bucket_refills_at_rate_up_to_burst():
     assert all(b.take(1, 0) for _ in range(10)) and not b.take(1, 0)
     assert b.take(5, 5_000_000) and not b.take(1, 5_000_000)
     assert b.refill(10**9) == 10
+
+
+@given(st.lists(st.lists(st.binary(min_size=1, max_size=20), max_size=25), max_size=8))
+def test_store_extend_equals_append_one_by_one(batches):
+    one = RetransmitStore(max_messages=24, max_bytes=300, segment_messages=8, first_sequence_number=3)
+    many = RetransmitStore(max_messages=24, max_bytes=300, segment_messages=8, first_sequence_number=3)
+    for batch in batches:
+        for m in batch:
+            one.append(m)
+        many.extend(batch)
+        assert (many.next_sequence_number, many.first_sequence_number, many.nbytes) == (
+            one.next_sequence_number,
+            one.first_sequence_number,
+            one.nbytes,
+        )
+        assert many.evicted_messages == one.evicted_messages
+        start = one.first_sequence_number
+        assert many.get(start, 100) == one.get(start, 100)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 from hftsim.core.errors import ProtocolError
 from hftsim.net.mold import (
@@ -151,3 +153,23 @@ def test_packer_message_too_large_raises_value_error():
     with pytest.raises(ValueError):
         packer.append(bytes(79))
     assert packer.append(bytes(78)) == []  # 20 + 2 + 78 = 100 fits exactly
+
+
+@given(
+    st.lists(st.lists(st.binary(min_size=0, max_size=60), max_size=30), max_size=6),
+    st.integers(min_value=HEADER_SIZE + 62, max_value=400),
+)
+def test_packer_extend_equals_append_one_by_one(batches, max_payload):
+    one, many = (MoldPacker(SESSION, max_payload=max_payload, first_sequence_number=5) for _ in range(2))
+    for batch in batches:
+        expected = [packet for m in batch for packet in one.append(m)]
+        assert many.extend(batch) == expected
+        assert many.next_sequence_number == one.next_sequence_number
+    assert many.flush() == one.flush()
+
+
+def test_packer_extend_refuses_a_message_too_large_after_appending_those_before():
+    packer = MoldPacker(SESSION, max_payload=HEADER_SIZE + 12)
+    with pytest.raises(ValueError, match="does not fit"):
+        packer.extend([b"ok", b"x" * 11])
+    assert packer.next_sequence_number == 2 and packer.pending_messages == 1

@@ -245,11 +245,9 @@ class FeedPublisher:
         self._enqueue(messages)
 
     def _enqueue(self, messages: Sequence[bytes]) -> None:
-        store_append, packer_append = self._store.append, self._packer.append
-        for m in messages:
-            store_append(m)
-            for packet in packer_append(m):
-                self._send(packet)
+        self._store.extend(messages)  # stored before any is sent: a re-request can always be served
+        for packet in self._packer.extend(messages):
+            self._send(packet)
         self._counts["messages"] += len(messages)
         if not self._is_flush_scheduled and self._packer.pending_messages:
             self._is_flush_scheduled = True

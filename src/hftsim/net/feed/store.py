@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from array import array
 from collections import deque
+from collections.abc import Sequence
+from itertools import accumulate
 
 __all__ = ["RetransmitStore"]
 
@@ -80,6 +82,27 @@ class RetransmitStore:
         seq = self._next_seq
         self._next_seq += 1
         return seq
+
+    def extend(self, messages: Sequence[bytes]) -> None:
+        """:meth:`append` every message in order (hot path: one copy per segment, not per message)."""
+        i, n = 0, len(messages)
+        while i < n:
+            seg = self._segments[-1]
+            room = self._segment_messages - len(seg.ends)
+            if room <= 0:
+                self._segments.append(_Segment(self._next_seq))
+                self._evict()
+                continue
+            part = messages[i : i + room]
+            data = seg.data
+            start = len(data)
+            data += b"".join(part)
+            ends = accumulate(map(len, part), initial=start)
+            next(ends)  # the initial value is the previous end, not a new one
+            seg.ends.extend(ends)
+            self._bytes += len(data) - start
+            self._next_seq += len(part)
+            i += len(part)
 
     def _evict(self) -> None:
         held = self._next_seq - self._segments[0].first_seq

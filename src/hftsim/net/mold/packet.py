@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import struct
 from enum import IntEnum
-from typing import Iterable
+from typing import Iterable, Sequence
 
 import msgspec
 
@@ -281,6 +281,34 @@ class MoldPacker:
         self._parts.append(message)
         self._size += block
         self._next_seq += 1
+        return out
+
+    def extend(self, messages: Sequence[bytes]) -> list[bytes]:
+        """:meth:`append` every message in order; return the packets closed on the way (hot path).
+
+        Raises:
+            ValueError: a message cannot fit in any packet (the messages before it are appended).
+        """
+        out: list[bytes] = []
+        max_payload, limit, length = self._max_payload, 2 * _MAX_MESSAGES, _LENGTH.pack
+        parts = self._parts
+        size = self._size
+        largest = min(max_payload - HEADER_SIZE, 2 + 0xFFFF)
+        for message in messages:
+            block = 2 + len(message)
+            if block > largest:
+                self._size = size
+                self.append(message)  # raises, naming the size
+            if size + block > max_payload or len(parts) >= limit:
+                self._size = size
+                out.append(self._close())
+                parts = self._parts
+                size = HEADER_SIZE
+            parts.append(length(len(message)))
+            parts.append(message)
+            size += block
+            self._next_seq += 1
+        self._size = size
         return out
 
     def pack(self, messages: Iterable[bytes]) -> list[bytes]:

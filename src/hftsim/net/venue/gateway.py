@@ -130,7 +130,8 @@ class Gateway:
         sessions: (session state, is_drop_copy) per configured session, in configuration order;
             trading sessions get owner ids 1, 2, ... in that order.
         publisher: anything with ``publish(events)``, called with the EVENT_DTYPE records of every
-            command (the market-data feed), or None.
+            command (the market-data feed), or None; one that also has ``publish_bytes(records)`` gets
+            the packed records as bytes instead.
         metrics: shared counters.
     """
 
@@ -182,6 +183,7 @@ class Gateway:
         # the command being applied: kind, its order, the request's ClOrdIDs
         self._kind = 0
         self._pending: _Order | None = None
+        self._bytes_publisher: tuple = (None, None)  # (publisher, its publish_bytes or None)
         self._request_cl_ord_id = ""
         self._request_orig_cl_ord_id = ""
 
@@ -237,7 +239,13 @@ class Gateway:
         publisher = self.publisher
         if engine.__class__ is MatchingEngine:
             if publisher is not None:
-                publisher.publish(engine.last_events())
+                if publisher is not self._bytes_publisher[0]:  # looked up once per publisher
+                    self._bytes_publisher = (publisher, getattr(publisher, "publish_bytes", None))
+                publish_bytes = self._bytes_publisher[1]
+                if publish_bytes is not None:
+                    publish_bytes(engine.last_events_bytes())  # packed records, no array
+                else:
+                    publisher.publish(engine.last_events())
             records = engine.last_event_tuples()  # made in C, not through the array's tolist()
         else:
             events = engine.last_events()

@@ -168,8 +168,8 @@ class EngineOutput:
     def __init__(self, consumers: VenueOutput, publisher: Any = None) -> None:
         self._consumers = consumers
         self.publisher = publisher
-        #: one EVENT_DTYPE array per command since the last offer
-        self.pending: list[np.ndarray] = []
+        #: one EVENT_DTYPE array (or its packed bytes) per command since the last offer
+        self.pending: list[np.ndarray | bytes] = []
 
     def publish(self, events: np.ndarray) -> None:
         """Keep one command's events (copied unless immutable) until the drain ends."""
@@ -177,6 +177,12 @@ class EngineOutput:
             # not events.copy(): numpy copies a packed structured array field by field (~3 µs)
             events = np.frombuffer(events.tobytes(), dtype=EVENT_DTYPE)
         self.pending.append(events)
+        if not self._consumers.is_draining:
+            self._consumers.schedule_offer()
+
+    def publish_bytes(self, records: bytes) -> None:
+        """:meth:`publish` of one command's events as packed EVENT_DTYPE bytes (no array made)."""
+        self.pending.append(records)
         if not self._consumers.is_draining:
             self._consumers.schedule_offer()
 
@@ -258,12 +264,13 @@ class TradeAnalytics:
 
 
 def joined(chunk: list[np.ndarray]) -> np.ndarray:
-    """The event records of consecutive commands as one EVENT_DTYPE array, in order.
+    """The event records of consecutive commands (arrays, or packed bytes) as one EVENT_DTYPE array.
 
     A consumer handles a turn's messages at once: the feed's translator and the analytics read a
     record stream, so one array of many commands gives what one call per command gives, cheaper.
     (Joining bytes costs about 50 ns per command; ``np.concatenate`` of packed records, 7 µs.)
     """
-    if len(chunk) == 1:
+    if len(chunk) == 1 and chunk[0].__class__ is not bytes:
         return chunk[0]
-    return np.frombuffer(b"".join([events.tobytes() for events in chunk]), dtype=EVENT_DTYPE)
+    data = b"".join([e if e.__class__ is bytes else e.tobytes() for e in chunk])
+    return np.frombuffer(data, dtype=EVENT_DTYPE)
