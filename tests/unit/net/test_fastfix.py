@@ -19,6 +19,7 @@ from hftsim.net.fix import _fastfix
 from hftsim.net.fix._framer import FixFramer, FixMessage
 from hftsim.net.fix._time import _parse_utc_python, parse_utc_timestamp
 from hftsim.net.fix.application import (
+    REPORT_VALUES,
     ExecutionReport,
     _encode_execution_report,
     _parse_new_order_single,
@@ -26,8 +27,10 @@ from hftsim.net.fix.application import (
     encode_execution_report,
     parse_new_order_single,
     parse_order_cancel_request,
+    report_from_values,
 )
 from hftsim.net.fix.codec import FixEncoder
+from hftsim.net.fix.session import SessionState
 
 pytestmark = pytest.mark.timeout(120)
 
@@ -283,6 +286,12 @@ def test_execution_report_encoding_equal(report, seq, sending_ns):
             encode_execution_report(VENUE, seq, sending_ns, report)
         return
     assert encode_execution_report(VENUE, seq, sending_ns, report) == expected
+    values = tuple(getattr(report, name) for name in REPORT_VALUES)  # the venue's hot-path form
+    assert report_from_values(values) == report
+    compiled = VENUE.compiled_execution_report(seq, sending_ns, values)
+    assert compiled is None or compiled == expected
+    state = SessionState("VENUE", "CLIENT", next_out=seq)
+    assert state.send_report(values, sending_ns) == expected  # the Python encoder when C declines
 
 
 def test_execution_report_takes_the_compiled_path():
@@ -303,6 +312,8 @@ def test_execution_report_takes_the_compiled_path():
     )
     raw = VENUE.compiled_execution_report(5, TS_NS, report)
     assert raw is not None and raw == _encode_execution_report(VENUE, 5, TS_NS, report)
+    values = tuple(getattr(report, name) for name in REPORT_VALUES)
+    assert VENUE.compiled_execution_report(5, TS_NS, values) == raw
 
 
 @given(st.text(max_size=40).filter(lambda t: "\x01" not in t))

@@ -576,7 +576,8 @@ static PyObject *report_names[32]; /* interned attribute names of ExecutionRepor
 
 /*
  * execution_report(begin, head, seq, sending_ns, r) -> bytes | None
- * The ExecutionReport r (hftsim.net.fix.application.ExecutionReport) encoded exactly like
+ * The ExecutionReport r (hftsim.net.fix.application.ExecutionReport, or the tuple of its values in
+ * the order of REPORT_VALUES in application.py) encoded exactly like
  * encode_execution_report with FixEncoder.encode_body: begin = b"8=FIX.4.4\x019=", head =
  * "35=8\x0149=<sender>\x0156=<target>\x0134=". None when a value is of a kind the Python encoder
  * formats differently or refuses.
@@ -596,11 +597,19 @@ static PyObject *fastfix_execution_report(PyObject *self, PyObject *const *args,
     PyObject *result = NULL;
     Buf b = {PyMem_Malloc(512), 0, 512, 0};
     if (b.p == NULL) return PyErr_NoMemory();
-    for (int i = 0; i < N_ATTR; i++) {
-        if (report_names[i] == NULL && (report_names[i] = PyUnicode_InternFromString(names[i])) == NULL)
+    if (PyTuple_CheckExact(args[4])) { /* the values themselves, in the order of names[] */
+        if (PyTuple_GET_SIZE(args[4]) != N_ATTR) {
+            PyErr_Format(PyExc_TypeError, "a report tuple has %d values", N_ATTR);
             goto done;
-        v[i] = PyObject_GetAttr(args[4], report_names[i]);
-        if (v[i] == NULL) goto done;
+        }
+        for (int i = 0; i < N_ATTR; i++) v[i] = Py_NewRef(PyTuple_GET_ITEM(args[4], i));
+    } else {
+        for (int i = 0; i < N_ATTR; i++) {
+            if (report_names[i] == NULL && (report_names[i] = PyUnicode_InternFromString(names[i])) == NULL)
+                goto done;
+            v[i] = PyObject_GetAttr(args[4], report_names[i]);
+            if (v[i] == NULL) goto done;
+        }
     }
     if (!PyUnicode_IS_ASCII(args[1])) b.failed = 1;
     else put(&b, (const char *)PyUnicode_DATA(args[1]), PyUnicode_GET_LENGTH(args[1]));

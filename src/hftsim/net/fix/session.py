@@ -42,7 +42,7 @@ from hftsim.net.fix.admin import (
     encode_sequence_reset,
     encode_test_request,
 )
-from hftsim.net.fix.application import encode_execution_report
+from hftsim.net.fix.application import encode_execution_report, report_from_values
 from hftsim.net.fix.codec import FixEncoder, FixFramer, FixMessage, decode_message, parse_utc_timestamp
 
 __all__ = [
@@ -122,10 +122,15 @@ class SessionState:
         return self._emit(seq, encode(self.encoder, seq, now_ns, payload), now_ns)
 
     def send_report(self, report, now_ns: int) -> bytes:
-        """:meth:`send_with` of an ExecutionReport, encoded by the compiled codec when it can (hot path)."""
+        """:meth:`send_with` of an ExecutionReport, encoded by the compiled codec when it can (hot path).
+
+        ``report`` is an ExecutionReport or the tuple of its values (``REPORT_VALUES`` order).
+        """
         seq = self.next_out
         raw = self.encoder.compiled_execution_report(seq, now_ns, report)
         if raw is None:
+            if report.__class__ is tuple:
+                report = report_from_values(report)
             raw = encode_execution_report(self.encoder, seq, now_ns, report)
         return self._emit(seq, raw, now_ns)
 
@@ -397,14 +402,15 @@ class FixSession:
                 break
             if item.__class__ is FixMessage:
                 state = self.state
+                fields = item._fields  # the hot path reads the dict itself: FixMessage.get is one call more
                 if (
                     state is not None
                     and item.msg_seq_num == state.next_in
                     and self.status == SessionStatus.ACTIVE
                     and item.msg_type not in ADMIN_MSG_TYPES
-                    and item.get(43) is None
-                    and item.get(49) == self._remote_b
-                    and item.get(56) == self._local_b
+                    and 43 not in fields
+                    and fields.get(49) == self._remote_b
+                    and fields.get(56) == self._local_b
                 ):
                     state.next_in += 1  # the hot path: an in-sequence application message
                     app.append(item)

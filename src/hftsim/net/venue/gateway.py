@@ -509,28 +509,30 @@ class Gateway:
         text: str | None = None,
     ) -> None:
         symbol_id = order.symbol_id
-        report = ExecutionReport(
-            order_id=str(order.order_id),
-            cl_ord_id=order.cl_ord_id,
-            exec_id=self._next_exec_id(),
-            exec_type=exec_type,
-            ord_status=ord_status,
-            symbol=self._symbols[symbol_id],
-            side=order.side,
-            order_qty=order.order_qty,
-            leaves_qty=leaves_qty,
-            cum_qty=order.cum_qty,
-            avg_px=self._avg_px(order) if order.cum_qty else "0",
-            transact_time_ns=ts_ns,
-            price=self._price_text(symbol_id, order.price_ticks) if order.order_type == _LIMIT else None,
-            last_qty=last_qty,
-            last_px=last_px,
-            orig_cl_ord_id=orig_cl_ord_id,
-            text=text,
+        cum_qty = order.cum_qty
+        report = (  # an ExecutionReport's values in REPORT_VALUES order (cheaper than the struct)
+            str(order.order_id),
+            order.cl_ord_id,
+            orig_cl_ord_id,
+            self._next_exec_id(),
+            exec_type,
+            ord_status,
+            None,
+            self._symbols[symbol_id],
+            order.side,
+            order.order_qty,
+            self._price_text(symbol_id, order.price_ticks) if order.order_type == _LIMIT else None,
+            last_qty,
+            last_px,
+            leaves_qty,
+            cum_qty,
+            self._avg_px(order) if cum_qty else "0",
+            ts_ns,
+            text,
         )
         self._send_report(order.account, report, ts_ns)
 
-    def _send_report(self, account: Account, report: ExecutionReport, ts_ns: int) -> None:
+    def _send_report(self, account: Account, report: ExecutionReport | tuple, ts_ns: int) -> None:
         account.state.send_report(report, ts_ns)
         for state in self._drop_copies:
             state.send_report(report, ts_ns)
