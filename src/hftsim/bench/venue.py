@@ -58,13 +58,17 @@ destinations = ["127.0.0.1:{feed_port}"]
 """
 #: the consumer queues whose backlog ``backlog_p99_msgs`` covers (the sequencer's is reported apart)
 CONSUMER_QUEUES = ("feed", "analytics")
+#: the venue polls its sockets this long after each input (``--busy-poll-us``) in the rate ladder
+BUSY_POLL_US = 1000
 #: venue runs with and without metrics at the top rate for metrics_overhead_pct (medians of each)
 OVERHEAD_PAIRS = 3
 OVERHEAD_PAIRS_QUICK = 1
 
 
-def _start_venue(config_path: str, metrics: bool = True) -> tuple[subprocess.Popen, int, str, int | None]:
-    extra = ["--dashboard-port", "0"] if metrics else []
+def _start_venue(
+    config_path: str, metrics: bool = True, busy_poll_us: int = 0
+) -> tuple[subprocess.Popen, int, str, int | None]:
+    extra = (["--dashboard-port", "0"] if metrics else []) + ["--busy-poll-us", str(busy_poll_us)]
     proc = subprocess.Popen(
         [sys.executable, "-m", "hftsim.net.venue", "serve", "--config", config_path, *extra],
         stderr=subprocess.PIPE,
@@ -124,7 +128,9 @@ def _queue_figures(dashboard_port: int) -> dict:
     return out
 
 
-def _load_runs(config_path: str, rates, duration_s: float, metrics: bool) -> tuple[dict, str, int, dict]:
+def _load_runs(
+    config_path: str, rates, duration_s: float, metrics: bool, busy_poll_us: int = 0
+) -> tuple[dict, str, int, dict]:
     """Start a venue, offer each rate in turn, stop it; return results, loop name, exit code, figures.
 
     The figures hold the queue figures (with metrics) and ``cpu_s_<rate>``: the venue process's CPU
@@ -133,7 +139,7 @@ def _load_runs(config_path: str, rates, duration_s: float, metrics: bool) -> tup
     from hftsim.net.client.load import run_load
     from hftsim.net.venue.server import new_event_loop
 
-    proc, port, loop_name, dashboard_port = _start_venue(config_path, metrics)
+    proc, port, loop_name, dashboard_port = _start_venue(config_path, metrics, busy_poll_us)
     loop = new_event_loop()
     results, figures = {}, {}
     try:
@@ -207,8 +213,11 @@ def run(quick: bool = False, rates: tuple[int, ...] = RATES) -> dict:
         ``rtt_max_us_<k>``, ``lost_orders_<k>``, ``unsent_msgs_<k>``, ``sustained_<k>``; plus
         ``event_loop`` (the venue's) and ``duration_s`` per rate.
 
-        The venue runs with its metrics, dashboard and consumer queues on (``--dashboard-port 0``)
-        and its feed published, as in production. ``backlog_p99_msgs`` is the largest, over the
+        The venue runs with its metrics, dashboard and consumer queues on (``--dashboard-port 0``),
+        its feed published and busy polling for :data:`BUSY_POLL_US` after each input
+        (``--busy-poll-us``), as a low-latency production venue would; ``rtt_p50_us_10k_no_busy_poll``
+        and ``rtt_p99_us_10k_no_busy_poll`` are the lowest rate again on a venue that sleeps when
+        idle (on this VM an idle vCPU takes tens of µs to wake). ``backlog_p99_msgs`` is the largest, over the
         consumer queues (``feed``, ``analytics``), of each queue's 99th percentile of the messages
         waiting right after each batch (each drain of the sequencer) was enqueued, over the whole
         run (all rates), scraped from the venue's Prometheus endpoint
@@ -222,9 +231,9 @@ def run(quick: bool = False, rates: tuple[int, ...] = RATES) -> dict:
         take: ``100 * (1 - cpu_off / cpu_on)`` with ``cpu_*`` the median over :data:`OVERHEAD_PAIRS`
         venue processes each (one with ``quick``) of the venue process's CPU time per message sent at
         the highest rate (``cpu_ns_per_msg_<k>``, counted from the run's start until
-        the venue is idle again, so work its consumers defer past the run is included), against a
-        second venue process without metrics and dashboard; both publish the feed through the same
-        consumer queues, so the two differ only by the metrics. ``ack_overhead_pct`` is the
+        the venue is idle again, so work its consumers defer past the run is included), against
+        venue processes without metrics and dashboard; all publish the feed through the same consumer
+        queues and none busy-polls, so the two sides differ only by the metrics. ``ack_overhead_pct`` is the
         acknowledged-throughput comparison, ``100 * (1 - acks_on / acks_off)`` at that rate (0 when
         both keep up).
     """
@@ -238,20 +247,24 @@ def run(quick: bool = False, rates: tuple[int, ...] = RATES) -> dict:
         config_path = os.path.join(tmp, "venue.toml")
         with open(config_path, "w") as f:
             f.write(_CONFIG.format(feed_port=feed_sink.getsockname()[1]))
-        results, loop_name, exit_code, scraped = _load_runs(config_path, rates, duration_s, metrics=True)
+        results, loop_name, exit_code, scraped = _load_runs(
+            config_path, rates, duration_s, metrics=True, busy_poll_us=BUSY_POLL_US
+        )
         top = max(rates)
-        # CPU per message at the top rate, with and without metrics, alternating venue processes;
-        # the median of each side (the machine's noise is a few per cent between two runs)
-        cpu_on = [1e9 * scraped.pop(f"cpu_s_{top}") / max(results[top].sent_msgs, 1)]
-        cpu_off = []
-        for k in range(OVERHEAD_PAIRS_QUICK if quick else OVERHEAD_PAIRS):
+        # the same venue at the lowest rate without busy polling: what an idle CPU's wake-up costs
+        low = min(rates)
+        sleeping, _, _, _ = _load_runs(config_path, (low,), duration_s, metrics=True)
+        # CPU per message at the top rate, with and without metrics, alternating venue processes that
+        # do not busy-poll (spinning would count as work); the median of each side (two runs of the
+        # same venue differ by a few per cent on this machine)
+        cpu_on, cpu_off = [], []
+        for _ in range(OVERHEAD_PAIRS_QUICK if quick else OVERHEAD_PAIRS):
             bare, _, _, bare_figures = _load_runs(config_path, (top,), duration_s, metrics=False)
             cpu_off.append(1e9 * bare_figures[f"cpu_s_{top}"] / max(bare[top].sent_msgs, 1))
-            if k == 0:
-                acks_off = bare[top].ack_msgs_per_s
-            else:
-                again, _, _, again_figures = _load_runs(config_path, (top,), duration_s, metrics=True)
-                cpu_on.append(1e9 * again_figures[f"cpu_s_{top}"] / max(again[top].sent_msgs, 1))
+            acks_off = bare[top].ack_msgs_per_s
+            again, _, _, again_figures = _load_runs(config_path, (top,), duration_s, metrics=True)
+            cpu_on.append(1e9 * again_figures[f"cpu_s_{top}"] / max(again[top].sent_msgs, 1))
+            acks_on = again[top].ack_msgs_per_s
     for rate, r in results.items():
         k = f"{rate // 1000}k"
         figures[f"rtt_p50_us_{k}"] = r.rtt_p50_us
@@ -273,7 +286,9 @@ def run(quick: bool = False, rates: tuple[int, ...] = RATES) -> dict:
         ordered[f"unsent_msgs_{k}"] = r.unsent_msgs
         ordered[f"max_send_lag_us_{k}"] = r.max_send_lag_us
         ordered[f"sustained_{k}"] = r.is_sustained
-    acks_on = results[top].ack_msgs_per_s
+    lk = f"{low // 1000}k"
+    ordered[f"rtt_p50_us_{lk}_no_busy_poll"] = sleeping[low].rtt_p50_us
+    ordered[f"rtt_p99_us_{lk}_no_busy_poll"] = sleeping[low].rtt_p99_us
     cpu_on, cpu_off = float(np.median(cpu_on)), float(np.median(cpu_off))
     for rate in rates:
         scraped.pop(f"cpu_s_{rate}", None)

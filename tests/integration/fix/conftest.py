@@ -36,10 +36,10 @@ def venue_config(state_file: str | None = None) -> dict:
 class RunningVenue:
     """A VenueServer running on its own event loop thread."""
 
-    def __init__(self, config: dict, publisher=None, dashboard_port: int | None = None) -> None:
+    def __init__(self, config: dict, publisher=None, dashboard_port: int | None = None, **server_kw) -> None:
         if config["fix"]["state_file"] is None:
             del config["fix"]["state_file"]
-        self.server = VenueServer(parse_config(config), publisher, dashboard_port=dashboard_port)
+        self.server = VenueServer(parse_config(config), publisher, dashboard_port=dashboard_port, **server_kw)
         self.loop = new_event_loop()
         serve = self.server.serve(install_signal_handlers=False)
         self.thread = threading.Thread(target=self.loop.run_until_complete, args=(serve,), daemon=True)

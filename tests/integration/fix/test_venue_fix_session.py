@@ -231,3 +231,22 @@ def test_venue_applies_orders_read_together_with_the_logout(venue, clients):
     assert venue.call(lambda: state.next_in) == 5  # Logon, order, cancel, Logout
     assert stored == [2, 3] and venue.call(lambda: state.next_out) == 5  # Logon 1, reports 2-3, Logout 4
     assert venue.call(lambda: venue.server.gateway.engine.live_orders(0)) == 0
+
+
+def test_venue_busy_polls_after_input_then_sleeps_again():
+    venue = RunningVenue(venue_config(), busy_poll_us=300_000)
+    try:
+        assert not venue.call(lambda: venue.server.is_spinning)
+        a = FixClient(venue.port, "A")
+        a.logon()
+        a.new_order("s1", 1, 10, "5.00")
+        assert a.recv_type(b"8").get(150) == b"0"
+        deadline = time.monotonic() + 5
+        seen_spinning = venue.call(lambda: venue.server.is_spinning)
+        while venue.call(lambda: venue.server.is_spinning):  # 0.3 s after the last input it stops
+            assert time.monotonic() < deadline, "the venue kept spinning without input"
+            time.sleep(0.005)
+        assert seen_spinning
+        a.close()
+    finally:
+        venue.stop()
