@@ -61,7 +61,7 @@ CONSUMER_QUEUES = ("feed", "analytics")
 #: the venue polls its sockets this long after each input (``--busy-poll-us``) in the rate ladder
 BUSY_POLL_US = 1000
 #: venue runs with and without metrics at the top rate for metrics_overhead_pct (medians of each)
-OVERHEAD_PAIRS = 3
+OVERHEAD_PAIRS = 5
 OVERHEAD_PAIRS_QUICK = 1
 
 
