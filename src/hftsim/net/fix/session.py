@@ -44,6 +44,7 @@ from hftsim.net.fix.admin import (
 )
 from hftsim.net.fix.application import encode_execution_report, report_from_values
 from hftsim.net.fix.codec import FixEncoder, FixFramer, FixMessage, decode_message, parse_utc_timestamp
+from hftsim.net.fix.resend import ResendStore
 
 __all__ = [
     "ADMIN_MSG_TYPES",
@@ -107,7 +108,7 @@ class SessionState:
         self.encoder = FixEncoder(local_comp_id, remote_comp_id)
         self.next_in = next_in
         self.next_out = next_out
-        self.sent: dict[int, bytes] = {}
+        self.sent = ResendStore(max_stored)  # what was sent, for ResendRequest (off the heap)
         self.max_stored = max_stored
         self.connection: FixSession | None = None
 
@@ -137,10 +138,7 @@ class SessionState:
     def _emit(self, seq: int, raw: bytes, now_ns: int) -> bytes:
         """Take ``raw`` as message ``seq``: store it for resends and queue it when connected."""
         self.next_out = seq + 1
-        sent = self.sent
-        sent[seq] = raw
-        if len(sent) > self.max_stored:
-            sent.pop(seq - self.max_stored, None)
+        self.sent[seq] = raw  # the oldest beyond max_stored is evicted
         connection = self.connection
         if connection is not None:
             connection._out.append(raw)

@@ -1,0 +1,184 @@
+"""The messages a FIX session sent, kept for ResendRequest off the Python heap. Edge (file I/O).
+
+A venue answers a ResendRequest with the original application messages (PROTOCOLS 2.1.5), so each
+session keeps what it sent, up to ``max_stored`` messages. As a dict of ``bytes`` that cost about
+380 bytes of memory per ExecutionReport (the bytes object, its int key and the dict slot): 38 MB
+per 100,000 reports, most of a venue's memory growth under load. :class:`ResendStore` keeps the
+bytes in an anonymous temporary file (unlinked when created: nothing is left on disk after the
+process) and an index of 12 bytes per message in memory; the newest 1 MB stays in a buffer, so a
+short session never touches the disk and a resend of recent messages never reads it. Like FIX
+engines' file stores, the file holds the session's history; it is rewritten to hold only the live
+messages when it grows past four times their size.
+
+It behaves as a mapping from MsgSeqNum to the message bytes (``store[seq] = raw``, ``get``, ``pop``,
+``in``, ``len``, iteration in sequence order, ``items``, ``values``, ``clear``).
+"""
+
+from __future__ import annotations
+
+import os
+import tempfile
+from array import array
+from collections.abc import Iterator
+
+__all__ = ["ResendStore"]
+
+_BUFFER_BYTES = 1 << 20  # messages kept in memory before they go to the file
+_COMPACT_MIN_BYTES = 64 << 20  # the file is never rewritten below this size
+_ABSENT = -1
+
+
+class ResendStore:
+    """Sent messages by MsgSeqNum, oldest evicted beyond ``max_stored`` (module docstring).
+
+    Args:
+        max_stored: messages kept; storing one more evicts the oldest.
+    """
+
+    __slots__ = ("max_stored", "_first", "_start", "_offsets", "_lengths", "_count", "_live_bytes",
+                 "_buffer", "_file", "_file_size")  # fmt: skip
+
+    def __init__(self, max_stored: int = 200_000) -> None:
+        self.max_stored = max_stored
+        self._first = 0  # MsgSeqNum of index slot 0
+        self._start = 0  # slots before this one are evicted (compacted away now and then)
+        self._offsets = array("q")  # byte offset in file + buffer, or _ABSENT
+        self._lengths = array("I")
+        self._count = 0
+        self._live_bytes = 0
+        self._buffer = bytearray()  # bytes from offset _file_size on
+        self._file = None  # opened when the buffer first fills
+        self._file_size = 0
+
+    # ------------------------------------------------------------ mapping
+
+    def __setitem__(self, seq: int, raw: bytes) -> None:
+        offsets = self._offsets
+        if not len(offsets) - self._start:
+            self._first, self._start = seq, 0
+            del offsets[:], self._lengths[:]
+        i = seq - self._first
+        if i < self._start:  # older than everything held (a replay rewinding): make room in front
+            pad = self._start - i
+            offsets[0:0] = array("q", [_ABSENT]) * pad
+            self._lengths[0:0] = array("I", [0]) * pad
+            self._first -= pad
+            i = self._start = seq - self._first  # its slot is the first one held
+        if i >= len(offsets):
+            gap = i - len(offsets) + 1
+            offsets.extend(array("q", [_ABSENT]) * gap)
+            self._lengths.extend(array("I", [0]) * gap)
+        if offsets[i] == _ABSENT:
+            self._count += 1
+        else:
+            self._live_bytes -= self._lengths[i]
+        offsets[i] = self._file_size + len(self._buffer)
+        self._lengths[i] = len(raw)
+        self._live_bytes += len(raw)
+        self._buffer += raw
+        if len(self._buffer) >= _BUFFER_BYTES:
+            self._spill()
+        while self._count > self.max_stored:
+            self._evict_oldest()
+
+    def get(self, seq: int, default: bytes | None = None) -> bytes | None:
+        """Return message ``seq``, or ``default`` when it is not held."""
+        i = seq - self._first
+        if not self._start <= i < len(self._offsets):
+            return default
+        offset = self._offsets[i]
+        if offset == _ABSENT:
+            return default
+        length = self._lengths[i]
+        at = offset - self._file_size
+        if at >= 0:
+            return bytes(self._buffer[at : at + length])
+        return os.pread(self._file.fileno(), length, offset)
+
+    def __getitem__(self, seq: int) -> bytes:
+        raw = self.get(seq)
+        if raw is None:
+            raise KeyError(seq)
+        return raw
+
+    def __contains__(self, seq: object) -> bool:
+        return isinstance(seq, int) and self.get(seq) is not None
+
+    def pop(self, seq: int, default: bytes | None = None) -> bytes | None:
+        """Remove and return message ``seq`` (``default`` when it is not held)."""
+        raw = self.get(seq)
+        if raw is None:
+            return default
+        i = seq - self._first
+        self._offsets[i] = _ABSENT
+        self._count -= 1
+        self._live_bytes -= self._lengths[i]
+        return raw
+
+    def __len__(self) -> int:
+        return self._count
+
+    def __iter__(self) -> Iterator[int]:
+        first, offsets = self._first, self._offsets
+        return (first + i for i in range(self._start, len(offsets)) if offsets[i] != _ABSENT)
+
+    def keys(self) -> Iterator[int]:
+        """The MsgSeqNums held, in order."""
+        return iter(self)
+
+    def values(self) -> Iterator[bytes]:
+        """The messages held, in sequence order."""
+        return (self[seq] for seq in list(self))
+
+    def items(self) -> Iterator[tuple[int, bytes]]:
+        """(MsgSeqNum, message) pairs, in sequence order."""
+        return ((seq, self[seq]) for seq in list(self))
+
+    def clear(self) -> None:
+        """Forget every message (a sequence reset); the file is truncated."""
+        self._first = self._start = self._count = self._live_bytes = 0
+        del self._offsets[:], self._lengths[:], self._buffer[:]
+        if self._file is not None:
+            self._file.truncate(0)
+        self._file_size = 0
+
+    @property
+    def file_bytes(self) -> int:
+        """Bytes in the file (its size on disk); the newest messages are in memory."""
+        return self._file_size
+
+    # ------------------------------------------------------------ internals
+
+    def _spill(self) -> None:
+        if self._file is None:
+            self._file = tempfile.TemporaryFile(prefix="hftsim-resend-")
+        os.pwrite(self._file.fileno(), self._buffer, self._file_size)
+        self._file_size += len(self._buffer)
+        del self._buffer[:]
+        if self._file_size > max(_COMPACT_MIN_BYTES, 4 * self._live_bytes):
+            self._compact()
+
+    def _evict_oldest(self) -> None:
+        offsets, i = self._offsets, self._start
+        while offsets[i] == _ABSENT:
+            i += 1
+        offsets[i] = _ABSENT
+        self._count -= 1
+        self._live_bytes -= self._lengths[i]
+        self._start = i + 1
+        if self._start > 4096 and self._start * 2 > len(offsets):  # drop evicted slots, amortised
+            del offsets[: self._start], self._lengths[: self._start]
+            self._first += self._start
+            self._start = 0
+
+    def _compact(self) -> None:
+        """Rewrite the file with only the live messages (called after a spill, the buffer empty)."""
+        held = [(seq, self[seq]) for seq in list(self)]
+        self._file.truncate(0)
+        self._file_size = 0
+        self._count = self._live_bytes = 0
+        first = self._first + self._start
+        self._first, self._start = first, 0
+        del self._offsets[:], self._lengths[:]
+        for seq, raw in held:
+            self[seq] = raw
