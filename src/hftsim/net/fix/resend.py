@@ -54,6 +54,25 @@ class ResendStore:
 
     def __setitem__(self, seq: int, raw: bytes) -> None:
         offsets = self._offsets
+        n = len(offsets)
+        if seq - self._first == n and n > self._start:  # the next number: the hot path
+            buffer = self._buffer
+            offsets.append(self._file_size + len(buffer))
+            size = len(raw)
+            self._lengths.append(size)
+            buffer += raw
+            self._count += 1
+            self._live_bytes += size
+            if len(buffer) >= _BUFFER_BYTES:
+                self._spill()
+            if self._count > self.max_stored:
+                self._evict_oldest()
+            return
+        self._put(seq, raw)
+
+    def _put(self, seq: int, raw: bytes) -> None:
+        """:meth:`__setitem__` of a number that is not the next one (a gap, a rewrite, a rewind)."""
+        offsets = self._offsets
         if not len(offsets) - self._start:
             self._first, self._start = seq, 0
             del offsets[:], self._lengths[:]
