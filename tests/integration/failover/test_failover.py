@@ -179,3 +179,37 @@ def test_drill_three_kills_writes_log_csv_json_with_zero_losses(tmp_path):
     assert (out / "failover_tests.log").read_text().count("SIGKILL") == 3
     rows = (out / "failover_summary.csv").read_text().splitlines()
     assert len(rows) == 4 and rows[0].startswith("kill,")
+
+
+def _metrics(port: int) -> dict[str, float]:
+    import urllib.request
+
+    from prometheus_client.parser import text_string_to_metric_families
+
+    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
+    out = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
+            out[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+    return out
+
+
+def test_journaled_primary_serves_metrics_with_its_replication_backlog(cluster):
+    from .conftest import free_port
+
+    port = free_port()
+    primary = cluster.start(cluster.node("p"), "--dashboard-port", str(port))
+    wait_for(lambda: primary.status().get("role") == "primary", 20, "primary up")
+    standby = cluster.start(cluster.node("s"), standby_of=primary)
+    wait_for(lambda: standby.status().get("is_sync"), 20, "standby synchronous")
+    run(_orders([("127.0.0.1", primary.fix_port)], 20, "m"))
+    wait_for(lambda: standby.status().get("last_seq") == 40, 20, "standby caught up")
+    metrics = wait_for(
+        lambda: (m := _metrics(port)).get("hftsim_queue_backlog_messages{queue=replication}") == 0 and m,
+        10,
+        "the replication backlog drained on /metrics",
+    )
+    assert metrics["hftsim_queue_consumers{queue=analytics}"] >= 1
+    assert metrics["hftsim_commands_total"] == 40
+    assert metrics["hftsim_messages_handled_total{queue=analytics}"] == 40

@@ -34,7 +34,9 @@ def warm_up() -> None:
     count_valid_frames(frames.view(np.uint8).reshape(-1))
 
 
-async def open_primary(config: VenueConfig, publisher=None) -> PrimaryServer | None:
+async def open_primary(
+    config: VenueConfig, publisher=None, dashboard_port: int | None = None
+) -> PrimaryServer | None:
     """Open ``config.journal.directory`` as the primary; None when the fence forbids it (logged)."""
     warm_up()
     directory = Path(config.journal.directory)
@@ -82,14 +84,15 @@ async def open_primary(config: VenueConfig, publisher=None) -> PrimaryServer | N
         epoch=epoch,
         fence=fence,
         publisher=publisher,
+        dashboard_port=dashboard_port,
     )
 
 
-async def _run(config: VenueConfig, publisher) -> int:
+async def _run(config: VenueConfig, publisher, dashboard_port: int | None = None) -> int:
     loop = asyncio.get_running_loop()
     if config.replication.standby_of:
         warm_up()
-        standby = Standby(config, publisher)
+        standby = Standby(config, publisher, dashboard_port=dashboard_port)
         stop = asyncio.Event()
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
@@ -105,19 +108,24 @@ async def _run(config: VenueConfig, publisher) -> int:
         run.cancel()
         standby.close()
         return 0
-    primary = await open_primary(config, publisher)
+    primary = await open_primary(config, publisher, dashboard_port)
     if primary is None:
         return FENCED_EXIT
     await primary.serve()
     return primary.exit_code
 
 
-def run_node(config: VenueConfig, publisher=None, use_uvloop: bool = True) -> int:
-    """Run a primary or standby node until SIGINT/SIGTERM, step-down or refusal; return the exit code."""
+def run_node(
+    config: VenueConfig, publisher=None, use_uvloop: bool = True, dashboard_port: int | None = None
+) -> int:
+    """Run a primary or standby node until SIGINT/SIGTERM, step-down or refusal; return the exit code.
+
+    ``dashboard_port``: the primary (a standby once it takes over) serves the dashboard there.
+    """
     from hftsim.net.venue.server import new_event_loop
 
     loop = new_event_loop(use_uvloop)
     try:
-        return loop.run_until_complete(_run(config, publisher))
+        return loop.run_until_complete(_run(config, publisher, dashboard_port))
     finally:
         loop.close()

@@ -114,6 +114,8 @@ class PrimaryServer(VenueServer):
         fence: the shared fence file, or None.
         publisher: market-data publisher or None.
         started_ns: when this node started (for the takeover figure in the status).
+        dashboard_port: serve the dashboard and Prometheus ``/metrics`` (see VenueServer); the
+            replication backlog is the gauge ``queue_backlog_messages{queue="replication"}``.
     """
 
     drains_inline = False  # a tick's commands are journaled (and replicated) together before release
@@ -130,8 +132,9 @@ class PrimaryServer(VenueServer):
         fence: FenceFile | None,
         publisher=None,
         status_extra: dict | None = None,
+        dashboard_port: int | None = None,
     ) -> None:
-        super().__init__(config, publisher, gateway=gateway, store=store)
+        super().__init__(config, publisher, gateway=gateway, store=store, dashboard_port=dashboard_port)
         self.venue = venue
         self.session_log = session_log
         self.epoch = epoch
@@ -155,6 +158,15 @@ class PrimaryServer(VenueServer):
         self._last_digest = 0.0
         self._tasks: list[asyncio.Task] = []
         self.metrics["held_batches_max"] = 0
+        # Replication is one ordered stream per standby, shipped from the journal at each drain: not
+        # an autoscaled queue (one consumer by nature; a lagging synchronous standby holds the
+        # acknowledgements instead), but its backlog is exported beside the queues'.
+        self.consumers.registry.gauge(
+            "queue_backlog_messages",
+            "messages waiting in a queue",
+            {"queue": "replication"},
+            lambda: self.venue.last_seq - self.link.acked_seq if self.link is not None else 0,
+        )
 
     # ------------------------------------------------------------ sequencing and release
 

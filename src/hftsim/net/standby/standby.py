@@ -95,10 +95,13 @@ class Standby:
     Args:
         config: the venue configuration (same instruments and sessions as the primary's).
         publisher: the market-data publisher to use after takeover (fed during replay, started then).
+        dashboard_port: the dashboard's port after takeover (None: no dashboard).
         node: a name for log lines.
     """
 
-    def __init__(self, config: VenueConfig, publisher=None, node: str | None = None) -> None:
+    def __init__(
+        self, config: VenueConfig, publisher=None, node: str | None = None, dashboard_port: int | None = None
+    ) -> None:
         self.config = config
         self.node = node or f"standby-{os.getpid()}"
         self.directory = Path(config.journal.directory)
@@ -114,6 +117,7 @@ class Standby:
         self.epoch_file = EpochFile(self.directory)
         self.epoch = self.epoch_file.read()
         self.publisher = publisher
+        self.dashboard_port = dashboard_port
         self.clock = WallClock()
         self.replica = open_replica(config, self.directory, self.clock, publisher, epoch=self.epoch)
         self.gateway = self.replica.gateway
@@ -404,6 +408,7 @@ class Standby:
             epoch=epoch,
             fence=self.fence,
             publisher=self.publisher,
+            dashboard_port=self.dashboard_port,
             status_extra={"took_over_at_seq": venue.last_seq, "takeover_digest": venue.digest(),
                           "digest_checks": self.digest_checks, "digest_mismatches": self.digest_mismatches},
         )  # fmt: skip

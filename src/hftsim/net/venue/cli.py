@@ -134,13 +134,13 @@ def _serve(args: argparse.Namespace) -> int:
         print(f"hftsim venue serve: {e}", file=sys.stderr)
         return 2
     publisher = None if args.no_feed else make_publisher(config)
-    if config.journal.directory is not None:
-        from hftsim.net.standby.node import run_node
-
-        return run_node(config, publisher, not args.no_uvloop)
     dashboard_port = (
         args.dashboard_port if args.dashboard_port is not None else (config.dashboard.port or None)
     )
+    if config.journal.directory is not None:
+        from hftsim.net.standby.node import run_node
+
+        return run_node(config, publisher, not args.no_uvloop, dashboard_port)
     server = VenueServer(config, publisher, dashboard_port=dashboard_port, busy_poll_us=args.busy_poll_us)
     loop = new_event_loop(not args.no_uvloop)
     try:

@@ -72,6 +72,14 @@ class _JournalAdapter:
     def last_events(self) -> np.ndarray:
         return self.venue.last_events()
 
+    def l1(self, symbol_id: int):
+        """Top of book (read-only views pass through to the journaled venue's engine)."""
+        return self.venue.engine.l1(symbol_id)
+
+    def l2(self, symbol_id: int, depth: int = 10):
+        """Aggregated levels (for the dashboard and the book gauges)."""
+        return self.venue.engine.l2(symbol_id, depth)
+
     def digest(self) -> str:
         return self.venue.digest()
 

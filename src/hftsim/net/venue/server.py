@@ -289,9 +289,9 @@ class VenueServer:
         self._stopped = asyncio.Event()
         if self.publisher is not None:
             await self.publisher.start()
-        self.consumers.start()
         if self.monitor is not None:
             await self.monitor.dashboard.start()
+        self.consumers.start()
         self._server = await self._loop.create_server(
             lambda: _Connection(self), self.config.fix.host, self.config.fix.port, reuse_address=True
         )
