@@ -15,7 +15,7 @@
 
 typedef struct {
     PyObject_HEAD
-    Py_buffer view;
+    PyObject *buffer; /* the counts' owner (a strong reference, no buffer export: see Recorder_init) */
     int64_t *counts;
     Py_ssize_t n;
     int top_shift;
@@ -30,6 +30,10 @@ static PyObject *Recorder_vectorcall(PyObject *obj, PyObject *const *args, size_
         return NULL;
     }
     PyObject *arg = args[0];
+    if (r->counts == NULL) {
+        PyErr_SetString(PyExc_RuntimeError, "Recorder is not initialised");
+        return NULL;
+    }
     int overflow = 0;
     long long v = PyLong_AsLongLongAndOverflow(arg, &overflow);
     if (v == -1 && PyErr_Occurred()) return NULL;
@@ -62,14 +66,22 @@ static int Recorder_init(Recorder *r, PyObject *args, PyObject *kwds) {
         PyErr_SetString(PyExc_TypeError, "on_clamped must be callable");
         return -1;
     }
-    if (PyObject_GetBuffer(counts, &r->view, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) return -1;
-    if (r->view.itemsize != 8 || r->view.format == NULL || (r->view.format[0] != 'q' && r->view.format[0] != 'l')) {
-        PyBuffer_Release(&r->view);
+    /* The pointer is taken and the export released at once: an export held for the object's life
+     * would make the garbage collector clear an exported memoryview (a crash in CPython 3.11). The
+     * histogram keeps the bytes alive and never resizes them (its numpy view holds an export). */
+    Py_buffer view;
+    if (PyObject_GetBuffer(counts, &view, PyBUF_WRITABLE | PyBUF_FORMAT | PyBUF_C_CONTIGUOUS) < 0) return -1;
+    int ok = view.itemsize == 8 && view.format != NULL && (view.format[0] == 'q' || view.format[0] == 'l');
+    r->counts = (int64_t *)view.buf;
+    r->n = view.len / 8;
+    PyBuffer_Release(&view);
+    if (!ok) {
+        r->counts = NULL;
         PyErr_SetString(PyExc_TypeError, "counts must be a writable buffer of int64 ('q')");
         return -1;
     }
-    r->counts = (int64_t *)r->view.buf;
-    r->n = r->view.len / 8;
+    Py_INCREF(counts);
+    r->buffer = counts;
     r->top_shift = top_shift;
     Py_INCREF(on_clamped);
     r->on_clamped = on_clamped;
@@ -79,16 +91,15 @@ static int Recorder_init(Recorder *r, PyObject *args, PyObject *kwds) {
 
 static int Recorder_traverse(Recorder *r, visitproc visit, void *arg) {
     Py_VISIT(r->on_clamped);
-    Py_VISIT(r->view.obj);
+    Py_VISIT(r->buffer);
     return 0;
 }
 
 static int Recorder_clear(Recorder *r) {
+    r->counts = NULL;
+    r->n = 0;
     Py_CLEAR(r->on_clamped);
-    if (r->counts != NULL) {
-        r->counts = NULL;
-        PyBuffer_Release(&r->view);
-    }
+    Py_CLEAR(r->buffer);
     return 0;
 }
 

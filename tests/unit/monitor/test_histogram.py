@@ -138,3 +138,18 @@ def test_compiled_record_equals_the_python_rule(highest_ns):
     assert np.array_equal(compiled.snapshot().counts, python.snapshot().counts)
     assert compiled.clamped == python.clamped > 0
     assert compiled.count == python.count == len(values)
+
+
+def test_histograms_in_garbage_cycles_are_collected_safely():
+    """The compiled recorder, the counts buffer and the numpy view die together under the collector."""
+    import gc
+
+    for _ in range(50):
+        hist = LatencyHistogram("cycle")
+        hist.record(12_345)
+        hist.record(-1)  # through the Python callback (record -> callback -> hist: a cycle)
+        del hist
+    assert gc.collect() > 0
+    survivor = LatencyHistogram("after")
+    survivor.record(7)
+    assert survivor.count == 1
