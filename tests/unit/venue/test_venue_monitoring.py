@@ -54,7 +54,7 @@ def test_venue_output_replaces_the_publishers_and_offers_one_batch_per_drain(das
         server.gateway.publisher.publish(events)
 
     server.gateway.on_message = on_message
-    server._queue.extend([(Session(), first, 0), (Session(), second, 0)])
+    server._queue.extend([(Session(), first, 0, 0), (Session(), second, 0, 0)])
     server._after_drain = lambda: None  # no connections
     server._drain()
     assert publisher.published == []  # queued, no consumer running

@@ -25,6 +25,7 @@ import os
 import time
 from collections import deque
 from pathlib import Path
+from time import perf_counter_ns
 
 import msgspec
 
@@ -158,6 +159,7 @@ class PrimaryServer(VenueServer):
         self._last_digest = 0.0
         self._tasks: list[asyncio.Task] = []
         self.metrics["held_batches_max"] = 0
+        self._journal_stage = self.consumers.metrics.stages["journal"].record
         # Replication is one ordered stream per standby, shipped from the journal at each drain: not
         # an autoscaled queue (one consumer by nature; a lagging synchronous standby holds the
         # acknowledgements instead), but its backlog is exported beside the queues'.
@@ -179,6 +181,7 @@ class PrimaryServer(VenueServer):
 
     def _after_drain(self) -> None:
         venue, notes, gateway = self.venue, self.session_log, self.gateway
+        t0 = perf_counter_ns()
         gateway.reserve()
         notes.write()
         venue.commit()
@@ -187,6 +190,7 @@ class PrimaryServer(VenueServer):
             return
         if self.is_durable:
             notes.sync()
+        self._journal_stage(perf_counter_ns() - t0)  # the journal stage: one sample per drain
         if self._is_fenced():
             return
         link = self.link

@@ -25,7 +25,9 @@ __all__ = ["VenueMonitor"]
 class VenueMonitor:
     """The venue's metrics and its dashboard. Edge.
 
-    Per application message it records the time spent applying it (``match_latency``: dequeue,
+    Stages (``<stage>_latency`` histograms): ``gateway_in`` per read, from its bytes' arrival to its
+    messages framed, checked and queued; per application message ``sequencer``, from queued to its
+    turn, and the time spent applying it (``match_latency``: dequeue,
     gateway, engine and report encoding; one clock read per message, each message's start is the
     previous one's end) and from its bytes' arrival to its reports being ready (``end_to_end_latency``,
     queueing included), about 0.25 µs of work per message; at each drain it
@@ -44,7 +46,11 @@ class VenueMonitor:
         consumers = server.consumers
         self.registry = registry = consumers.registry
         metrics = consumers.metrics
-        self.match, self.end_to_end = metrics.stages["match"], metrics.stages["end_to_end"]
+        stages = metrics.stages
+        self.match, self.end_to_end = stages["match"], stages["end_to_end"]
+        self.sequencer = stages["sequencer"]
+        #: record(ns): a read's bytes arrived -> its messages framed, session-checked and queued
+        self.gateway_in = stages["gateway_in"].record
         self.commands = metrics.commands
         self.autoscaler = consumers.autoscaler
         self.analytics = consumers.analytics
@@ -98,11 +104,13 @@ class VenueMonitor:
         """Apply the queued messages, timing each."""
         self.backlog.record(len(queue))
         match, end_to_end, clock = self.match.record, self.end_to_end.record, perf_counter_ns
+        sequencer = self.sequencer.record
         n = 0
         t0 = clock()
         try:
             while queue:
-                session, msg, arrived_ns = queue.popleft()
+                session, msg, arrived_ns, parsed_ns = queue.popleft()
+                sequencer(t0 - parsed_ns)  # queued -> its turn (0 but for the messages ahead of it)
                 on_message(session, msg)  # applied even if the session closed since (see VenueServer._drain)
                 t1 = clock()
                 match(t1 - t0)  # from the previous message's end: its dequeue is counted too

@@ -1,4 +1,4 @@
-"""The consumers of the live venue's engine output (:class:`VenueOutput`). Edge (event loop).
+"""The consumers of the live venue's engine output (:class:`VenueOutput`). Edge (event loop, clock).
 
 Every :class:`~hftsim.net.venue.server.VenueServer` puts its engine's output behind bounded
 queues, each read by a :class:`~hftsim.monitor.consumer.ConsumerPool` whose consumers one
@@ -10,12 +10,13 @@ never allowed to stall the engine):
   the end of the sequencer's drain; the drain's records then go to every queue as one batch, one
   message per command;
 * ``feed`` (when the venue publishes a feed): its consumers call the real FeedPublisher's
-  ``publish`` in FIFO order, a turn's commands joined into one array (:func:`joined`), so ITCH
-  messages, MoldUDP64 sequence numbers and the feed's book are exactly those of a synchronous
-  publisher, only later (acknowledgements go out first) and with fewer calls. Capacity 262,144
-  messages, and a full queue is never dropped: the drain handles the oldest messages itself
-  (``overflow="handle"``, counted in ``messages_handled_inline{queue="feed"}``), because a feed
-  message never published is never sequenced or stored and no client could recover it;
+  ``publish`` in FIFO order (timed: the ``publish`` stage, one sample per consumer turn), a turn's
+  commands joined into one array (:func:`joined`), so ITCH messages, MoldUDP64 sequence numbers
+  and the feed's book are exactly those of a synchronous publisher, only later (acknowledgements
+  go out first) and with fewer calls. Capacity 262,144 messages, and a full queue is never
+  dropped: the drain handles the oldest messages itself (``overflow="handle"``, counted in
+  ``messages_handled_inline{queue="feed"}``), because a feed message never published is never
+  sequenced or stored and no client could recover it;
 * ``analytics``: the recent trades tape (the dashboard's, for the first instrument), the ``events``
   and ``trades`` counters and fills per FIX session (``session_fills{session}``). Capacity 262,144
   messages; a full queue drops (``messages_dropped{queue="analytics"}``).
@@ -35,6 +36,7 @@ from __future__ import annotations
 
 import asyncio
 from collections import deque
+from time import perf_counter_ns
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -92,8 +94,14 @@ class VenueOutput:
         #: the consumer queues by name: ``feed`` (with a feed) and ``analytics``
         self.pools: dict[str, ConsumerPool] = {}
         if server.publisher is not None:
-            publish = server.publisher.publish
-            self._add_pool("feed", lambda chunk: publish(joined(chunk)), FEED_QUEUE_MESSAGES, "handle")
+            publish, publish_stage = server.publisher.publish, self.metrics.stages["publish"].record
+
+            def publish_chunk(chunk: list) -> None:  # the publish stage: one sample per consumer turn
+                t0 = perf_counter_ns()
+                publish(joined(chunk))
+                publish_stage(perf_counter_ns() - t0)
+
+            self._add_pool("feed", publish_chunk, FEED_QUEUE_MESSAGES, "handle")
             server.publisher = self.output
         on_events = self.analytics.on_events
         self._add_pool("analytics", lambda chunk: on_events(joined(chunk)), ANALYTICS_QUEUE_MESSAGES, "drop")

@@ -217,11 +217,15 @@ class VenueServer:
     def enqueue(self, session: FixSession, messages: list, arrived_ns: int = 0) -> None:
         """Queue application messages of ``session`` for the sequencer, in arrival order.
 
-        ``arrived_ns`` is when their bytes came in (``perf_counter_ns``), for the latency metrics.
+        ``arrived_ns`` is when their bytes came in (``perf_counter_ns``), for the latency metrics; each
+        queue entry is ``(session, message, arrived_ns, parsed_ns)``.
         """
+        parsed_ns = perf_counter_ns()  # framed, checked and parsed: the gateway_in stage ends here
+        if self.monitor is not None and arrived_ns:
+            self.monitor.gateway_in(parsed_ns - arrived_ns)  # one sample per read
         queue = self._queue
         for msg in messages:
-            queue.append((session, msg, arrived_ns))
+            queue.append((session, msg, arrived_ns, parsed_ns))
         if self.drains_inline:
             self._drain()
             return
@@ -263,7 +267,7 @@ class VenueServer:
                 # every queued message was accepted in sequence: it is applied even when its session
                 # logged out or dropped after it (its reports are stored for a resend after the next Logon)
                 while queue:
-                    session, msg, _ = queue.popleft()
+                    session, msg, _, _ = queue.popleft()
                     on_message(session, msg)
             else:
                 self.monitor.drain(queue, on_message)
