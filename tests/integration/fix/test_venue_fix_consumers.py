@@ -20,6 +20,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from hftsim.monitor import AutoscalePolicy
 from hftsim.net.feed import REF_ORDER_MASK, FeedHandler, FeedPublisher, price_scale_e4
+from hftsim.net.mold import encode_request, session_field
 from hftsim.net.venue import parse_config
 
 from .conftest import FixClient, RunningVenue, venue_config
@@ -116,6 +117,20 @@ def test_venue_feed_through_consumer_queue_equals_engine_book():
             assert metrics[f"hftsim_{stage}_latency_seconds_count"] == 50, stage
         assert 1 <= metrics["hftsim_gateway_in_latency_seconds_count"] <= 50  # one per read
         assert 1 <= metrics["hftsim_publish_latency_seconds_count"] <= 50  # one per consumer turn
+        # FIX sessions and their sequence numbers (A and B sent a Logon and their orders)
+        assert metrics["hftsim_fix_sessions"] == 2
+        assert metrics["hftsim_fix_session_seq{direction=in,session=A}"] == 41
+        assert metrics["hftsim_fix_session_seq{direction=in,session=B}"] == 11
+        # retransmits: the re-request server's count, on /metrics within a tick (100 ms)
+        def resent() -> int:
+            return venue.call(lambda: venue.server.publisher.stats()["rerequest_retransmitted_messages"])
+
+        before = resent()  # the handler may have recovered a reordered packet already
+        _wait_for(lambda: _metrics(port)["hftsim_retransmits_total"] == before, "retransmits in /metrics")
+        with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as asker:  # ask for 5 messages again
+            rerequest = venue.server.publisher.rerequest_address
+            asker.sendto(encode_request(session_field(SESSION), 3, 5), rerequest)
+            _wait_for(lambda: _metrics(port)["hftsim_retransmits_total"] == before + 5, "5 more retransmits")
         assert metrics["hftsim_queue_backlog_p99_messages{queue=feed}"] >= 1
         assert metrics["hftsim_session_fills_total{session=B}"] >= 1
         assert metrics["hftsim_trades_total"] >= 1

@@ -58,6 +58,17 @@ class VenueMonitor:
         registry.gauge(
             "fix_connections", "TCP connections with a FIX session", None, lambda: len(server.connections)
         )
+        registry.gauge(
+            "fix_sessions",
+            "FIX sessions logged on",
+            None,
+            lambda: sum(1 for conn in list(server.connections) if conn.session.is_active),
+        )
+        for account in server.gateway.accounts.values():  # sequence numbers, read on collection
+            state = account.state
+            name = state.remote_comp_id
+            metrics.fix_seq(name, "in").fn = lambda state=state: state.next_in - 1
+            metrics.fix_seq(name, "out").fn = lambda state=state: state.next_out - 1
         for ins in server.config.instruments:
             watch_book(registry, server.gateway.engine, ins.symbol_id, ins.symbol)
         self.dashboard = self._dashboard(server, port)

@@ -29,7 +29,7 @@ its metrics does the same work besides them. Each queue exports its backlog
 (``queue_backlog_p99_messages{queue}``), handled, dropped and inline counts, its consumers
 (``queue_consumers{queue}``) and the autoscaler's decisions (``autoscale_decisions{queue,action}``).
 Every 100 ms the autoscaler also sees each backlog between batches, so a queue idle for lack of
-traffic is scaled down too.
+traffic is scaled down too, and ``retransmits`` takes the feed's re-request server's count.
 """
 
 from __future__ import annotations
@@ -147,10 +147,14 @@ class VenueOutput:
         self._ticker = asyncio.get_running_loop().create_task(self._tick(), name="autoscale-tick")
 
     async def _tick(self) -> None:
+        publisher = self.output.publisher
+        retransmits = self.metrics.retransmits
         while True:
             await asyncio.sleep(_TICK_S)
             for pool in self.pools.values():
                 pool.tick()
+            if publisher is not None:  # the re-request server's count, at most one tick old
+                retransmits.value = int(publisher.stats().get("rerequest_retransmitted_messages", 0))
 
     async def stop(self) -> None:
         """Stop the tick and every consumer (the feed's queue is flushed by :meth:`EngineOutput.stop`)."""
