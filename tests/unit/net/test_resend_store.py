@@ -26,6 +26,7 @@ def test_resend_store_behaves_like_a_dict_with_eviction(monkeypatch_ops, max_sto
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(resend, "_BUFFER_BYTES", 64)  # spill to the file every few messages
         mp.setattr(resend, "_COMPACT_MIN_BYTES", 128)  # and rewrite it often
+        mp.setattr(resend, "_EVICT_BLOCK", 2)  # evict in small blocks
         store, model = ResendStore(max_stored), {}
         seq = 1
         for op, arg, raw in monkeypatch_ops:
@@ -39,8 +40,9 @@ def test_resend_store_behaves_like_a_dict_with_eviction(monkeypatch_ops, max_sto
             else:
                 store.clear()
                 model.clear()
-            while len(model) > max_stored:
-                del model[min(model)]
+            if len(model) > max_stored + 2:  # beyond the block: down to max_stored, oldest first
+                while len(model) > max_stored:
+                    del model[min(model)]
             assert len(store) == len(model)
             assert list(store) == sorted(model)
         assert dict(store.items()) == model

@@ -1,7 +1,7 @@
 """The messages a FIX session sent, kept for ResendRequest off the Python heap. Edge (file I/O).
 
 A venue answers a ResendRequest with the original application messages (PROTOCOLS 2.1.5), so each
-session keeps what it sent, up to ``max_stored`` messages. As a dict of ``bytes`` that cost about
+session keeps what it sent, at least its last ``max_stored`` messages. As a dict of ``bytes`` that cost about
 380 bytes of memory per ExecutionReport (the bytes object, its int key and the dict slot): 38 MB
 per 100,000 reports, most of a venue's memory growth under load. :class:`ResendStore` keeps the
 bytes in an anonymous temporary file (unlinked when created: nothing is left on disk after the
@@ -26,13 +26,15 @@ __all__ = ["ResendStore"]
 _BUFFER_BYTES = 1 << 20  # messages kept in memory before they go to the file
 _COMPACT_MIN_BYTES = 64 << 20  # the file is never rewritten below this size
 _ABSENT = -1
+_EVICT_BLOCK = 4096  # beyond max_stored + this, the oldest go in one pass (amortised, not one per store)
 
 
 class ResendStore:
     """Sent messages by MsgSeqNum, oldest evicted beyond ``max_stored`` (module docstring).
 
     Args:
-        max_stored: messages kept; storing one more evicts the oldest.
+        max_stored: messages kept at least; past ``max_stored`` + 4,096 the oldest are forgotten
+            down to ``max_stored`` in one pass.
     """
 
     __slots__ = ("max_stored", "_first", "_start", "_offsets", "_lengths", "_count", "_live_bytes",
@@ -65,8 +67,8 @@ class ResendStore:
             self._live_bytes += size
             if len(buffer) >= _BUFFER_BYTES:
                 self._spill()
-            if self._count > self.max_stored:
-                self._evict_oldest()
+            if self._count > self.max_stored + _EVICT_BLOCK:
+                self._evict_to(self.max_stored)
             return
         self._put(seq, raw)
 
@@ -77,12 +79,16 @@ class ResendStore:
             self._first, self._start = seq, 0
             del offsets[:], self._lengths[:]
         i = seq - self._first
-        if i < self._start:  # older than everything held (a replay rewinding): make room in front
-            pad = self._start - i
-            offsets[0:0] = array("q", [_ABSENT]) * pad
-            self._lengths[0:0] = array("I", [0]) * pad
-            self._first -= pad
-            i = self._start = seq - self._first  # its slot is the first one held
+        if i < self._start:  # older than everything held (a replay rewinding)
+            if i < 0:  # make room in front
+                offsets[0:0] = array("q", [_ABSENT]) * -i
+                self._lengths[0:0] = array("I", [0]) * -i
+                self._start -= i
+                self._first += i
+                i = 0
+            for j in range(i, self._start):  # evicted slots keep stale offsets: forget them for good
+                offsets[j] = _ABSENT
+            self._start = i  # its slot is the first one held
         if i >= len(offsets):
             gap = i - len(offsets) + 1
             offsets.extend(array("q", [_ABSENT]) * gap)
@@ -97,8 +103,8 @@ class ResendStore:
         self._buffer += raw
         if len(self._buffer) >= _BUFFER_BYTES:
             self._spill()
-        while self._count > self.max_stored:
-            self._evict_oldest()
+        if self._count > self.max_stored + _EVICT_BLOCK:
+            self._evict_to(self.max_stored)
 
     def get(self, seq: int, default: bytes | None = None) -> bytes | None:
         """Return message ``seq``, or ``default`` when it is not held."""
@@ -177,16 +183,23 @@ class ResendStore:
         if self._file_size > max(_COMPACT_MIN_BYTES, 4 * self._live_bytes):
             self._compact()
 
-    def _evict_oldest(self) -> None:
-        offsets, i = self._offsets, self._start
-        while offsets[i] == _ABSENT:
+    def _evict_to(self, keep: int) -> None:
+        """Forget the oldest messages until ``keep`` are held."""
+        offsets, lengths, i = self._offsets, self._lengths, self._start
+        k = self._count - keep
+        if k > 0 and offsets[i : i + k].count(_ABSENT) == 0:  # no gap among them: one slice, in C
+            self._count = keep
+            self._live_bytes -= sum(lengths[i : i + k])
+            i += k  # slots before _start are not read again
+        while self._count > keep:
+            if offsets[i] != _ABSENT:
+                offsets[i] = _ABSENT
+                self._count -= 1
+                self._live_bytes -= lengths[i]
             i += 1
-        offsets[i] = _ABSENT
-        self._count -= 1
-        self._live_bytes -= self._lengths[i]
-        self._start = i + 1
+        self._start = i
         if self._start > 4096 and self._start * 2 > len(offsets):  # drop evicted slots, amortised
-            del offsets[: self._start], self._lengths[: self._start]
+            del offsets[: self._start], lengths[: self._start]
             self._first += self._start
             self._start = 0
 
