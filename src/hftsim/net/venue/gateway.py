@@ -184,6 +184,7 @@ class Gateway:
         self._kind = 0
         self._pending: _Order | None = None
         self._bytes_publisher: tuple = (None, None)  # (publisher, its publish_bytes or None)
+        self._now_ns = 0  # when on_message took up the current request (one clock read per request)
         self._request_cl_ord_id = ""
         self._request_orig_cl_ord_id = ""
 
@@ -194,7 +195,7 @@ class Gateway:
         state = session.state
         account = self._by_state.get(state) or self.accounts[(state.local_comp_id, state.remote_comp_id)]
         handler = self._handlers.get(msg.msg_type)
-        now_ns = self._clock.now_ns()
+        now_ns = self._now_ns = self._clock.now_ns()  # the command's timestamp too (see _stamp)
         if handler is None:
             self.metrics["unsupported_msg_type"] += 1
             session.reject(
@@ -222,8 +223,9 @@ class Gateway:
         return self.engine.digest()
 
     def _stamp(self) -> tuple[int, int]:
+        """The next sequence number and the time :meth:`on_message` took up the request."""
         self.last_seq += 1
-        return self.last_seq, self._clock.now_ns()
+        return self.last_seq, self._now_ns
 
     def _ticks(self, symbol_id: int, price: str) -> int | None:
         cache = self._ticks_cache[symbol_id]
