@@ -20,6 +20,7 @@ import os
 import tempfile
 from array import array
 from collections.abc import Iterator
+from itertools import accumulate
 
 __all__ = ["ResendStore"]
 
@@ -27,6 +28,7 @@ _BUFFER_BYTES = 128 << 10  # kept in memory before a write to the file (about 25
 _COMPACT_MIN_BYTES = 64 << 20  # the file is never rewritten below this size
 _ABSENT = -1
 _EVICT_BLOCK = 4096  # beyond max_stored + this, the oldest go in one pass (amortised, not one per store)
+_TAIL = 512  # the newest messages wait in a list and are indexed this many at a time
 
 
 class ResendStore:
@@ -38,7 +40,7 @@ class ResendStore:
     """
 
     __slots__ = ("max_stored", "_first", "_start", "_offsets", "_lengths", "_count", "_live_bytes",
-                 "_buffer", "_file", "_file_size")  # fmt: skip
+                 "_buffer", "_file", "_file_size", "_tail", "_tail_first")  # fmt: skip
 
     def __init__(self, max_stored: int = 200_000) -> None:
         self.max_stored = max_stored
@@ -51,26 +53,48 @@ class ResendStore:
         self._buffer = bytearray()  # bytes from offset _file_size on
         self._file = None  # opened when the buffer first fills
         self._file_size = 0
+        # the newest messages, consecutive from _tail_first, right after the indexed ones: storing
+        # the next number is a list append (the venue's hot path), indexing is done in bulk
+        self._tail: list[bytes] = []
+        self._tail_first = 0
 
     # ------------------------------------------------------------ mapping
 
     def __setitem__(self, seq: int, raw: bytes) -> None:
-        offsets = self._offsets
-        n = len(offsets)
-        if seq - self._first == n and n > self._start:  # the next number: the hot path
-            buffer = self._buffer
-            offsets.append(self._file_size + len(buffer))
-            size = len(raw)
-            self._lengths.append(size)
-            buffer += raw
-            self._count += 1
-            self._live_bytes += size
-            if len(buffer) >= _BUFFER_BYTES:
-                self._spill()
-            if self._count > self.max_stored + _EVICT_BLOCK:
-                self._evict_to(self.max_stored)
+        tail = self._tail
+        if tail:
+            if seq == self._tail_first + len(tail):  # the next number: the hot path
+                tail.append(raw)
+                if len(tail) >= _TAIL:
+                    self._seal()
+                return
+            self._seal()
+        n = len(self._offsets)
+        if n == self._start or seq == self._first + n:  # starts a tail after the indexed ones
+            self._tail_first = seq
+            tail.append(raw)
             return
         self._put(seq, raw)
+
+    def _seal(self, evict: bool = True) -> None:
+        """Index the tail: its bytes to the buffer, its offsets and lengths to the arrays."""
+        tail = self._tail
+        offsets, lengths = self._offsets, self._lengths
+        if len(offsets) == self._start:  # nothing indexed: the tail starts the index
+            self._first, self._start = self._tail_first, 0
+            del offsets[:], lengths[:]
+        sizes = [len(raw) for raw in tail]
+        base = self._file_size + len(self._buffer)
+        offsets.extend(accumulate(sizes[:-1], initial=base))
+        lengths.extend(sizes)
+        self._buffer += b"".join(tail)
+        self._count += len(sizes)
+        self._live_bytes += sum(sizes)
+        tail.clear()
+        if len(self._buffer) >= _BUFFER_BYTES:
+            self._spill()
+        if evict and self._count > self.max_stored + _EVICT_BLOCK:
+            self._evict_to(self.max_stored)
 
     def _put(self, seq: int, raw: bytes) -> None:
         """:meth:`__setitem__` of a number that is not the next one (a gap, a rewrite, a rewind)."""
@@ -108,6 +132,9 @@ class ResendStore:
 
     def get(self, seq: int, default: bytes | None = None) -> bytes | None:
         """Return message ``seq``, or ``default`` when it is not held."""
+        t = seq - self._tail_first
+        if 0 <= t < len(self._tail):
+            return self._tail[t]
         i = seq - self._first
         if not self._start <= i < len(self._offsets):
             return default
@@ -131,6 +158,8 @@ class ResendStore:
 
     def pop(self, seq: int, default: bytes | None = None) -> bytes | None:
         """Remove and return message ``seq`` (``default`` when it is not held)."""
+        if self._tail:
+            self._seal(evict=False)  # a pop forgets exactly one message
         raw = self.get(seq)
         if raw is None:
             return default
@@ -141,11 +170,12 @@ class ResendStore:
         return raw
 
     def __len__(self) -> int:
-        return self._count
+        return self._count + len(self._tail)
 
     def __iter__(self) -> Iterator[int]:
         first, offsets = self._first, self._offsets
-        return (first + i for i in range(self._start, len(offsets)) if offsets[i] != _ABSENT)
+        held = [first + i for i in range(self._start, len(offsets)) if offsets[i] != _ABSENT]
+        return iter(held + list(range(self._tail_first, self._tail_first + len(self._tail))))
 
     def keys(self) -> Iterator[int]:
         """The MsgSeqNums held, in order."""
@@ -163,6 +193,7 @@ class ResendStore:
         """Forget every message (a sequence reset); the file is truncated."""
         self._first = self._start = self._count = self._live_bytes = 0
         del self._offsets[:], self._lengths[:], self._buffer[:]
+        self._tail.clear()
         if self._file is not None:
             self._file.truncate(0)
         self._file_size = 0
