@@ -26,8 +26,8 @@ class VenueMonitor:
     """The venue's metrics and its dashboard. Edge.
 
     Stages (``<stage>_latency`` histograms): ``gateway_in`` per read, from its bytes' arrival to its
-    messages framed, checked and queued; per application message ``sequencer``, from queued to its
-    turn, and the time spent applying it (``match_latency``: dequeue,
+    messages framed, checked and queued; per drain ``sequencer``, from its first message queued to
+    that message's turn; per application message the time spent applying it (``match_latency``: dequeue,
     gateway, engine and report encoding; one clock read per message, each message's start is the
     previous one's end) and from its bytes' arrival to its reports being ready (``end_to_end_latency``,
     queueing included), about 0.25 µs of work per message; at each drain it
@@ -115,13 +115,13 @@ class VenueMonitor:
         """Apply the queued messages, timing each."""
         self.backlog.record(len(queue))
         match, end_to_end, clock = self.match.record, self.end_to_end.record, perf_counter_ns
-        sequencer = self.sequencer.record
         n = 0
         t0 = clock()
+        if queue:  # one sample per drain: its first message's wait from queued to its turn
+            self.sequencer.record(t0 - queue[0][3])
         try:
             while queue:
-                session, msg, arrived_ns, parsed_ns = queue.popleft()
-                sequencer(t0 - parsed_ns)  # queued -> its turn (0 but for the messages ahead of it)
+                session, msg, arrived_ns, _ = queue.popleft()
                 on_message(session, msg)  # applied even if the session closed since (see VenueServer._drain)
                 t1 = clock()
                 match(t1 - t0)  # from the previous message's end: its dequeue is counted too
