@@ -876,11 +876,12 @@ static PyObject *Core_last_events(Core *c, PyObject *unused) {
 }
 
 /* last_event_tuples() -> list of tuples: the same events as EVENT_DTYPE records' tolist(), made directly. */
-static PyObject *Core_last_event_tuples(Core *c, PyObject *unused) {
-    PyObject *list = PyList_New(c->ev_n);
+/* The records evs[0..n) as a list of tuples, field for field as EVENT_DTYPE records' tolist(). */
+static PyObject *event_tuples(const Ev *evs, Py_ssize_t n) {
+    PyObject *list = PyList_New(n);
     if (list == NULL) return NULL;
-    for (Py_ssize_t i = 0; i < c->ev_n; i++) {
-        const Ev *e = &c->ev[i];
+    for (Py_ssize_t i = 0; i < n; i++) {
+        const Ev *e = &evs[i];
         long long v[17] = {e->cmd_seq, e->ts_event, e->order_id, e->contra_order_id, e->client_order_id,
                            e->exec_id, e->price_ticks, e->qty, e->leaves_qty, e->owner_id, e->symbol_id,
                            e->level_orders, e->kind, e->side, e->aggressor_side, e->reason, e->flags};
@@ -902,6 +903,36 @@ static PyObject *Core_last_event_tuples(Core *c, PyObject *unused) {
     }
     return list;
 }
+
+/* last_event_tuples() -> list of tuples: the same events as EVENT_DTYPE records' tolist(), made directly. */
+static PyObject *Core_last_event_tuples(Core *c, PyObject *unused) { return event_tuples(c->ev, c->ev_n); }
+
+/* event_tuples(buffer) -> list of tuples: packed EVENT_DTYPE records (bytes, an array) as tolist() gives. */
+static PyObject *module_event_tuples(PyObject *self, PyObject *arg) {
+    Py_buffer view;
+    if (PyObject_GetBuffer(arg, &view, PyBUF_C_CONTIGUOUS) < 0) return NULL;
+    PyObject *out = NULL;
+    if (view.len % (Py_ssize_t)sizeof(Ev) != 0) {
+        PyErr_Format(PyExc_ValueError, "%zd bytes are not whole %zu-byte event records", view.len, sizeof(Ev));
+    } else {
+        Py_ssize_t n = view.len / (Py_ssize_t)sizeof(Ev);
+        Ev *copy = PyMem_Malloc(n ? (size_t)view.len : 1); /* aligned for the struct, whatever the source */
+        if (copy == NULL) {
+            PyErr_NoMemory();
+        } else {
+            memcpy(copy, view.buf, (size_t)view.len);
+            out = event_tuples(copy, n);
+            PyMem_Free(copy);
+        }
+    }
+    PyBuffer_Release(&view);
+    return out;
+}
+
+static PyMethodDef core_functions[] = {
+    {"event_tuples", module_event_tuples, METH_O, "Packed EVENT_DTYPE records as a list of tuples (tolist())."},
+    {NULL, NULL, 0, NULL},
+};
 
 /* Grow the batch output bytearray; if it is exported (a numpy view still holds it), continue in a copy. */
 static int batch_out_grow(Core *c, Py_ssize_t ncap) {
@@ -1132,7 +1163,7 @@ static PyTypeObject CoreType = {
 };
 
 static struct PyModuleDef core_module = {
-    PyModuleDef_HEAD_INIT, "hftsim.matching._core", "Compiled matching core.", -1, NULL,
+    PyModuleDef_HEAD_INIT, "hftsim.matching._core", "Compiled matching core.", -1, core_functions,
 };
 
 PyMODINIT_FUNC PyInit__core(void) {

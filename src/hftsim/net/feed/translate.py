@@ -38,6 +38,7 @@ from hftsim.core.arrays import EVENT_DTYPE
 from hftsim.core.enums import EventFlag, EventKind
 from hftsim.core.errors import ConfigError, InvariantError
 from hftsim.core.instrument import Instrument
+from hftsim.matching.engine import event_tuples
 from hftsim.net.itch import (
     MAX_PRICE_E4,
     AddOrder,
@@ -218,7 +219,7 @@ class EventTranslator:
             _aggressor_side,
             _reason,
             flags,
-        ) in events.tolist():
+        ) in event_tuples(events):
             ts = ts_event % NS_PER_DAY
             if kind == _DELTA:
                 self._on_delta(ts, side, out)

@@ -43,6 +43,7 @@ import numpy as np
 
 from hftsim.core.arrays import EVENT_DTYPE
 from hftsim.core.enums import EventKind
+from hftsim.matching.engine import event_tuples
 
 if TYPE_CHECKING:
     from hftsim.monitor import AutoscalePolicy, ConsumerPool, MetricsRegistry
@@ -260,7 +261,7 @@ class TradeAnalytics:
         kinds = events.tobytes()[_KIND_OFFSET::_RECORD_BYTES]  # one byte per record, no Python objects
         self._events.value += len(kinds)
         if _TRADE in kinds or _FILLED in kinds:  # most commands only rest, cancel or reject
-            self._on_executions(events.tolist())
+            self._on_executions(event_tuples(events))
 
     def _on_executions(self, rows: list[tuple]) -> None:
         for rec in rows:
