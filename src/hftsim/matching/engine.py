@@ -108,6 +108,9 @@ class MatchingEngine:
             self._last_events_raw = None
         else:
             raise ConfigError(f"impl must be 'fast' or 'reference', got {impl!r}")
+        if impl == "fast":  # the compiled readers themselves, not the methods that dispatch to them
+            self.last_event_tuples = self._core.last_event_tuples
+            self.last_events_bytes = self._last_events_raw
         # raw per-command entry points, bound once
         self.new_order = self._core.new_order
         self.cancel = self._core.cancel

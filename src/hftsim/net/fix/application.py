@@ -35,8 +35,10 @@ __all__ = [
     "OrderCancelRequest",
     "PriceFormat",
     "REPORT_VALUES",
+    "cancel_ids",
     "encode_execution_report",
     "encode_order_cancel_reject",
+    "new_order_values",
     "parse_execution_report",
     "parse_new_order_single",
     "parse_order_cancel_replace_request",
@@ -309,6 +311,36 @@ def parse_new_order_single(msg: FixMessage) -> NewOrderSingle:
         is_post_only=is_post_only,
         account=account,
     )
+
+
+def new_order_values(msg: FixMessage) -> tuple:
+    """:func:`parse_new_order_single`'s ``(cl_ord_id, symbol, side, order_qty, order_type, price, tif,
+    is_post_only)`` without building the struct (the venue's hot path); raises like it."""
+    fast = _fastfix.new_order(msg._fields) if msg.msg_type == "D" else None
+    if fast is None:
+        n = _parse_new_order_single(msg)
+        return n.cl_ord_id, n.symbol, n.side, n.order_qty, n.order_type, n.price, n.tif, n.is_post_only
+    cl_ord_id, symbol, side, _, order_qty, order_type, price, tif, is_post_only, _ = fast
+    return (
+        cl_ord_id,
+        symbol,
+        _SIDE_BY_CODE[side],
+        order_qty,
+        _ORD_TYPE_BY_CODE[order_type],
+        price,
+        _TIF_BY_CODE[tif],
+        is_post_only,
+    )
+
+
+def cancel_ids(msg: FixMessage) -> tuple[str, str]:
+    """:func:`parse_order_cancel_request`'s ``(orig_cl_ord_id, cl_ord_id)`` without the struct (the
+    venue's hot path); raises like it."""
+    fast = _fastfix.cancel(msg._fields) if msg.msg_type == "F" else None
+    if fast is None:
+        req = _parse_order_cancel_request(msg)
+        return req.orig_cl_ord_id, req.cl_ord_id
+    return fast[0], fast[1]
 
 
 def _parse_new_order_single(msg: FixMessage) -> NewOrderSingle:

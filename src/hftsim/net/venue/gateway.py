@@ -31,10 +31,10 @@ from hftsim.net.fix.application import (
     OrderCancelReject,
     OrdStatus,
     PriceFormat,
+    cancel_ids,
     encode_order_cancel_reject,
-    parse_new_order_single,
+    new_order_values,
     parse_order_cancel_replace_request,
-    parse_order_cancel_request,
 )
 from hftsim.net.fix.codec import FixMessage
 from hftsim.net.fix.session import FixSession, SessionState
@@ -239,7 +239,7 @@ class Gateway:
     def _apply_events(self) -> None:
         engine = self.engine
         publisher = self.publisher
-        if engine.__class__ is MatchingEngine:
+        if engine.__class__ is MatchingEngine:  # its last_event* are the compiled readers themselves
             if publisher is not None:
                 if publisher is not self._bytes_publisher[0]:  # looked up once per publisher
                     self._bytes_publisher = (publisher, getattr(publisher, "publish_bytes", None))
@@ -263,31 +263,25 @@ class Gateway:
     # ------------------------------------------------------------ requests
 
     def _on_new_order(self, account: Account, msg: FixMessage, now_ns: int) -> None:
-        nos = parse_new_order_single(msg)
+        cl_ord_id, symbol, side, order_qty, order_type, price, tif, is_post_only = new_order_values(msg)
         self.metrics["new_orders"] += 1
-        symbol_id = self._symbol_ids.get(nos.symbol)
+        symbol_id = self._symbol_ids.get(symbol)
         order = _Order(
-            account,
-            nos.cl_ord_id,
-            symbol_id if symbol_id is not None else -1,
-            nos.side,
-            nos.order_qty,
-            0,
-            nos.order_type,
+            account, cl_ord_id, symbol_id if symbol_id is not None else -1, side, order_qty, 0, order_type
         )
-        if nos.cl_ord_id in account.orders:
-            self._reject_new(order, 6, "duplicate ClOrdID", now_ns, symbol=nos.symbol)
+        if cl_ord_id in account.orders:
+            self._reject_new(order, 6, "duplicate ClOrdID", now_ns, symbol=symbol)
             return
         if symbol_id is None:
-            self._reject_new(order, 1, f"unknown symbol {nos.symbol}", now_ns, symbol=nos.symbol)
+            self._reject_new(order, 1, f"unknown symbol {symbol}", now_ns, symbol=symbol)
             return
-        if nos.order_type == OrderType.LIMIT:
-            price_ticks = self._ticks(symbol_id, nos.price)
+        if order_type == _LIMIT:
+            price_ticks = self._ticks(symbol_id, price)
             if price_ticks is None:
-                self._reject_new(order, 99, f"price {nos.price} is not on the tick grid", now_ns)
+                self._reject_new(order, 99, f"price {price} is not on the tick grid", now_ns)
                 return
             order.price_ticks = price_ticks
-        account.orders[nos.cl_ord_id] = order
+        account.orders[cl_ord_id] = order
         client_order_id = account.next_client_order_id
         account.next_client_order_id = client_order_id + 1
         seq, ts = self._stamp()
@@ -297,12 +291,12 @@ class Gateway:
             seq,
             ts,
             symbol_id,
-            nos.side,
-            nos.order_type,
-            nos.tif,
-            nos.is_post_only,
+            side,
+            order_type,
+            tif,
+            is_post_only,
             order.price_ticks,
-            nos.order_qty,
+            order_qty,
             account.owner_id,
             client_order_id,
         )
@@ -327,16 +321,16 @@ class Gateway:
         return None
 
     def _on_cancel(self, account: Account, msg: FixMessage, now_ns: int) -> None:
-        req = parse_order_cancel_request(msg)
+        orig_cl_ord_id, cl_ord_id = cancel_ids(msg)
         self.metrics["cancels"] += 1
-        order = self._lookup(account, req.orig_cl_ord_id, req.cl_ord_id, 1, now_ns)
+        order = self._lookup(account, orig_cl_ord_id, cl_ord_id, 1, now_ns)
         if order is None:
             return
         seq, ts = self._stamp()
         self._kind = _CANCEL
         self._pending = order
-        self._request_cl_ord_id = req.cl_ord_id
-        self._request_orig_cl_ord_id = req.orig_cl_ord_id
+        self._request_cl_ord_id = cl_ord_id
+        self._request_orig_cl_ord_id = orig_cl_ord_id
         self.engine.cancel(seq, ts, order.symbol_id, order.order_id, account.owner_id, 0)
         self._apply_events()
         self._pending = None
