@@ -24,7 +24,9 @@ from hftsim.net.fix.application import (
     _encode_execution_report,
     _parse_new_order_single,
     _parse_order_cancel_request,
+    cancel_ids,
     encode_execution_report,
+    new_order_values,
     parse_new_order_single,
     parse_order_cancel_request,
     report_from_values,
@@ -233,6 +235,18 @@ def test_order_parsers_equal(fields, valid_time):
     ):
         msg = FixMessage(msg_type, 3, b"", dict(base))
         assert _outcome(fast, msg) == _outcome(slow, msg)
+    # the gateway's struct-free forms give the same values and the same errors
+    nos, cancel = FixMessage("D", 3, b"", dict(base)), FixMessage("F", 3, b"", dict(base))
+
+    def nos_values(m):
+        n = _parse_new_order_single(m)
+        return n.cl_ord_id, n.symbol, n.side, n.order_qty, n.order_type, n.price, n.tif, n.is_post_only
+
+    assert _outcome(new_order_values, nos) == _outcome(nos_values, nos)
+    expected_ids = _outcome(
+        lambda m: (lambda r: (r.orig_cl_ord_id, r.cl_ord_id))(_parse_order_cancel_request(m)), cancel
+    )
+    assert _outcome(cancel_ids, cancel) == expected_ids
 
 
 def test_order_parsers_take_the_compiled_path():
