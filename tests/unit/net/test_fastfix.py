@@ -24,7 +24,7 @@ from hftsim.net.fix.application import (
     _encode_execution_report,
     _parse_new_order_single,
     _parse_order_cancel_request,
-    cancel_ids,
+    cancel_values,
     encode_execution_report,
     new_order_values,
     parse_new_order_single,
@@ -240,13 +240,15 @@ def test_order_parsers_equal(fields, valid_time):
 
     def nos_values(m):
         n = _parse_new_order_single(m)
-        return n.cl_ord_id, n.symbol, n.side, n.order_qty, n.order_type, n.price, n.tif, n.is_post_only
+        return (n.cl_ord_id, n.symbol, n.side, n.transact_time_ns, n.order_qty, n.order_type, n.price, n.tif,
+                n.is_post_only, n.account)  # fmt: skip
+
+    def cancel_fields(m):
+        r = _parse_order_cancel_request(m)
+        return r.orig_cl_ord_id, r.cl_ord_id, r.order_id, r.symbol, r.side, r.order_qty, r.transact_time_ns
 
     assert _outcome(new_order_values, nos) == _outcome(nos_values, nos)
-    expected_ids = _outcome(
-        lambda m: (lambda r: (r.orig_cl_ord_id, r.cl_ord_id))(_parse_order_cancel_request(m)), cancel
-    )
-    assert _outcome(cancel_ids, cancel) == expected_ids
+    assert _outcome(cancel_values, cancel) == _outcome(cancel_fields, cancel)
 
 
 def test_order_parsers_take_the_compiled_path():

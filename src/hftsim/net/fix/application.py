@@ -35,7 +35,7 @@ __all__ = [
     "OrderCancelRequest",
     "PriceFormat",
     "REPORT_VALUES",
-    "cancel_ids",
+    "cancel_values",
     "encode_execution_report",
     "encode_order_cancel_reject",
     "new_order_values",
@@ -294,53 +294,69 @@ def parse_new_order_single(msg: FixMessage) -> NewOrderSingle:
         FixParseError: a required tag is missing or a value is malformed or unsupported; ``tag``
             names it.
     """
-    fast = _fastfix.new_order(msg._fields) if msg.msg_type == "D" else None
-    if fast is None:
-        return _parse_new_order_single(msg)
-    cl_ord_id, symbol, side, transact_time_ns, order_qty, order_type, price, tif, is_post_only, account = fast
-    return NewOrderSingle(
-        msg_seq_num=msg.msg_seq_num,
-        cl_ord_id=cl_ord_id,
-        symbol=symbol,
-        side=_SIDE_BY_CODE[side],
-        order_qty=order_qty,
-        order_type=_ORD_TYPE_BY_CODE[order_type],
-        price=price,
-        tif=_TIF_BY_CODE[tif],
-        transact_time_ns=transact_time_ns,
-        is_post_only=is_post_only,
-        account=account,
-    )
+    values = new_order_values(msg)
+    return NewOrderSingle(msg_seq_num=msg.msg_seq_num, **dict(zip(_NEW_ORDER_VALUES, values)))
+
+
+_NEW_ORDER_VALUES = (
+    "cl_ord_id",
+    "symbol",
+    "side",
+    "transact_time_ns",
+    "order_qty",
+    "order_type",
+    "price",
+    "tif",
+    "is_post_only",
+    "account",
+)
 
 
 def new_order_values(msg: FixMessage) -> tuple:
-    """:func:`parse_new_order_single`'s ``(cl_ord_id, symbol, side, order_qty, order_type, price, tif,
-    is_post_only)`` without building the struct (the venue's hot path); raises like it."""
+    """A NewOrderSingle's ``(cl_ord_id, symbol, side, transact_time_ns, order_qty, order_type, price,
+    tif, is_post_only, account)`` without the struct (the venue's hot path), from the compiled parser
+    when it takes the message, else from the Python one (which raises like
+    :func:`parse_new_order_single`)."""
     fast = _fastfix.new_order(msg._fields) if msg.msg_type == "D" else None
     if fast is None:
         n = _parse_new_order_single(msg)
-        return n.cl_ord_id, n.symbol, n.side, n.order_qty, n.order_type, n.price, n.tif, n.is_post_only
-    cl_ord_id, symbol, side, _, order_qty, order_type, price, tif, is_post_only, _ = fast
+        return tuple(getattr(n, name) for name in _NEW_ORDER_VALUES)
+    cl_ord_id, symbol, side, transact_time_ns, order_qty, order_type, price, tif, is_post_only, account = fast
     return (
         cl_ord_id,
         symbol,
         _SIDE_BY_CODE[side],
+        transact_time_ns,
         order_qty,
         _ORD_TYPE_BY_CODE[order_type],
         price,
         _TIF_BY_CODE[tif],
         is_post_only,
+        account,
     )
 
 
-def cancel_ids(msg: FixMessage) -> tuple[str, str]:
-    """:func:`parse_order_cancel_request`'s ``(orig_cl_ord_id, cl_ord_id)`` without the struct (the
-    venue's hot path); raises like it."""
+def cancel_values(msg: FixMessage) -> tuple:
+    """An OrderCancelRequest's ``(orig_cl_ord_id, cl_ord_id, order_id, symbol, side, order_qty,
+    transact_time_ns)`` without the struct (the venue's hot path); raises like
+    :func:`parse_order_cancel_request`."""
     fast = _fastfix.cancel(msg._fields) if msg.msg_type == "F" else None
     if fast is None:
         req = _parse_order_cancel_request(msg)
-        return req.orig_cl_ord_id, req.cl_ord_id
-    return fast[0], fast[1]
+        return tuple(getattr(req, name) for name in _CANCEL_VALUES)
+    orig_cl_ord_id, cl_ord_id, order_id, symbol, side, order_qty, transact_time_ns = fast
+    return orig_cl_ord_id, cl_ord_id, order_id, symbol, _SIDE_BY_CODE[side], order_qty, transact_time_ns
+
+
+_CANCEL_VALUES = (
+    "orig_cl_ord_id",
+    "cl_ord_id",
+    "order_id",
+    "symbol",
+    "side",
+    "order_qty",
+    "transact_time_ns",
+)
 
 
 def _parse_new_order_single(msg: FixMessage) -> NewOrderSingle:
@@ -376,20 +392,7 @@ def _parse_new_order_single(msg: FixMessage) -> NewOrderSingle:
 
 def parse_order_cancel_request(msg: FixMessage) -> OrderCancelRequest:
     """Parse an OrderCancelRequest (F). Raises FixParseError like :func:`parse_new_order_single`."""
-    fast = _fastfix.cancel(msg._fields) if msg.msg_type == "F" else None
-    if fast is None:
-        return _parse_order_cancel_request(msg)
-    orig_cl_ord_id, cl_ord_id, order_id, symbol, side, order_qty, transact_time_ns = fast
-    return OrderCancelRequest(
-        msg_seq_num=msg.msg_seq_num,
-        orig_cl_ord_id=orig_cl_ord_id,
-        cl_ord_id=cl_ord_id,
-        order_id=order_id,
-        symbol=symbol,
-        side=_SIDE_BY_CODE[side],
-        order_qty=order_qty,
-        transact_time_ns=transact_time_ns,
-    )
+    return OrderCancelRequest(msg_seq_num=msg.msg_seq_num, **dict(zip(_CANCEL_VALUES, cancel_values(msg))))
 
 
 def _parse_order_cancel_request(msg: FixMessage) -> OrderCancelRequest:

@@ -31,7 +31,7 @@ from hftsim.net.fix.application import (
     OrderCancelReject,
     OrdStatus,
     PriceFormat,
-    cancel_ids,
+    cancel_values,
     encode_order_cancel_reject,
     new_order_values,
     parse_order_cancel_replace_request,
@@ -263,7 +263,7 @@ class Gateway:
     # ------------------------------------------------------------ requests
 
     def _on_new_order(self, account: Account, msg: FixMessage, now_ns: int) -> None:
-        cl_ord_id, symbol, side, order_qty, order_type, price, tif, is_post_only = new_order_values(msg)
+        cl_ord_id, symbol, side, _, order_qty, order_type, price, tif, is_post_only, _ = new_order_values(msg)
         self.metrics["new_orders"] += 1
         symbol_id = self._symbol_ids.get(symbol)
         order = _Order(
@@ -321,7 +321,7 @@ class Gateway:
         return None
 
     def _on_cancel(self, account: Account, msg: FixMessage, now_ns: int) -> None:
-        orig_cl_ord_id, cl_ord_id = cancel_ids(msg)
+        orig_cl_ord_id, cl_ord_id = cancel_values(msg)[:2]
         self.metrics["cancels"] += 1
         order = self._lookup(account, orig_cl_ord_id, cl_ord_id, 1, now_ns)
         if order is None:
