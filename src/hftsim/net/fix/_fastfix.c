@@ -404,28 +404,18 @@ static PyObject *fastfix_cancel(PyObject *self, PyObject *fields) {
 
 /* ------------------------------------------------------------------ encoder tail */
 
-static PyObject *fastfix_seal(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
-    if (nargs != 2 || !PyBytes_Check(args[0]) || !PyUnicode_Check(args[1])) {
-        PyErr_SetString(PyExc_TypeError, "seal(begin: bytes, data: str)");
-        return NULL;
-    }
-    PyObject *data = args[1];
-    if (!PyUnicode_IS_ASCII(data)) Py_RETURN_NONE;
-    const unsigned char *d = (const unsigned char *)PyUnicode_DATA(data);
-    Py_ssize_t dlen = PyUnicode_GET_LENGTH(data);
-    const unsigned char *b = (const unsigned char *)PyBytes_AS_STRING(args[0]);
-    Py_ssize_t blen = PyBytes_GET_SIZE(args[0]);
+/* begin + BodyLength + SOH + data + "10=nnn" + SOH as a new bytes object (NULL on a Python error) */
+static PyObject *sealed(const char *begin, Py_ssize_t blen, const char *data, Py_ssize_t dlen) {
     char length[24];
     int llen = snprintf(length, sizeof length, "%zd\x01", dlen);
-    Py_ssize_t total = blen + llen + dlen + 7;
-    PyObject *out = PyBytes_FromStringAndSize(NULL, total);
+    Py_ssize_t body_end = blen + llen + dlen;
+    PyObject *out = PyBytes_FromStringAndSize(NULL, body_end + 7);
     if (out == NULL) return NULL;
     unsigned char *o = (unsigned char *)PyBytes_AS_STRING(out);
-    memcpy(o, b, (size_t)blen);
+    memcpy(o, begin, (size_t)blen);
     memcpy(o + blen, length, (size_t)llen);
-    memcpy(o + blen + llen, d, (size_t)dlen);
+    memcpy(o + blen + llen, data, (size_t)dlen);
     unsigned int sum = 0;
-    Py_ssize_t body_end = blen + llen + dlen;
     for (Py_ssize_t i = 0; i < body_end; i++) sum += o[i];
     sum &= 0xFF;
     unsigned char *t = o + body_end;
@@ -437,6 +427,17 @@ static PyObject *fastfix_seal(PyObject *self, PyObject *const *args, Py_ssize_t 
     t[5] = (unsigned char)('0' + sum % 10);
     t[6] = SOH;
     return out;
+}
+
+static PyObject *fastfix_seal(PyObject *self, PyObject *const *args, Py_ssize_t nargs) {
+    if (nargs != 2 || !PyBytes_Check(args[0]) || !PyUnicode_Check(args[1])) {
+        PyErr_SetString(PyExc_TypeError, "seal(begin: bytes, data: str)");
+        return NULL;
+    }
+    PyObject *data = args[1];
+    if (!PyUnicode_IS_ASCII(data)) Py_RETURN_NONE;
+    return sealed(PyBytes_AS_STRING(args[0]), PyBytes_GET_SIZE(args[0]), (const char *)PyUnicode_DATA(data),
+                  PyUnicode_GET_LENGTH(data));
 }
 
 /* ------------------------------------------------------------------ ExecutionReport */
@@ -683,30 +684,7 @@ static PyObject *fastfix_execution_report(PyObject *self, PyObject *const *args,
         result = Py_NewRef(Py_None);
         goto done;
     }
-    {
-        const char *begin = PyBytes_AS_STRING(args[0]);
-        Py_ssize_t blen = PyBytes_GET_SIZE(args[0]);
-        char length[24];
-        int llen = snprintf(length, sizeof length, "%zd\x01", b.len);
-        Py_ssize_t body_end = blen + llen + b.len;
-        result = PyBytes_FromStringAndSize(NULL, body_end + 7);
-        if (result == NULL) goto done;
-        unsigned char *o = (unsigned char *)PyBytes_AS_STRING(result);
-        memcpy(o, begin, (size_t)blen);
-        memcpy(o + blen, length, (size_t)llen);
-        memcpy(o + blen + llen, b.p, (size_t)b.len);
-        unsigned int sum = 0;
-        for (Py_ssize_t i = 0; i < body_end; i++) sum += o[i];
-        sum &= 0xFF;
-        unsigned char *t = o + body_end;
-        t[0] = '1';
-        t[1] = '0';
-        t[2] = '=';
-        t[3] = (unsigned char)('0' + sum / 100);
-        t[4] = (unsigned char)('0' + (sum / 10) % 10);
-        t[5] = (unsigned char)('0' + sum % 10);
-        t[6] = SOH;
-    }
+    result = sealed(PyBytes_AS_STRING(args[0]), PyBytes_GET_SIZE(args[0]), b.p, b.len);
 done:
     for (int i = 0; i < N_ATTR; i++) Py_XDECREF(v[i]);
     PyMem_Free(b.p);
