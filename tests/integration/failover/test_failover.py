@@ -14,6 +14,7 @@ import pytest
 from hftsim.net.client.initiator import new_order_body
 from hftsim.net.standby.client import FailoverClient
 from hftsim.net.standby.drill import _ClientBook, _journal_facts
+from tests.prometheus_text import scrape
 
 from .conftest import run, wait_for
 
@@ -181,20 +182,6 @@ def test_drill_three_kills_writes_log_csv_json_with_zero_losses(tmp_path):
     assert len(rows) == 4 and rows[0].startswith("kill,")
 
 
-def _metrics(port: int) -> dict[str, float]:
-    import urllib.request
-
-    from prometheus_client.parser import text_string_to_metric_families
-
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    out = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
-            out[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
-    return out
-
-
 def test_journaled_primary_serves_metrics_with_its_replication_backlog(cluster):
     from .conftest import free_port
 
@@ -206,7 +193,7 @@ def test_journaled_primary_serves_metrics_with_its_replication_backlog(cluster):
     run(_orders([("127.0.0.1", primary.fix_port)], 20, "m"))
     wait_for(lambda: standby.status().get("last_seq") == 40, 20, "standby caught up")
     metrics = wait_for(
-        lambda: (m := _metrics(port)).get("hftsim_queue_backlog_messages{queue=replication}") == 0 and m,
+        lambda: (m := scrape(port)).get("hftsim_queue_backlog_messages{queue=replication}") == 0 and m,
         10,
         "the replication backlog drained on /metrics",
     )

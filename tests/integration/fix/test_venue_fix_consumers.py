@@ -16,26 +16,16 @@ import time
 import urllib.request
 
 import pytest
-from prometheus_client.parser import text_string_to_metric_families
 
 from hftsim.monitor import AutoscalePolicy
 from hftsim.net.feed import REF_ORDER_MASK, FeedHandler, FeedPublisher, price_scale_e4
 from hftsim.net.mold import encode_request, session_field
 from hftsim.net.venue import parse_config
+from tests.prometheus_text import scrape
 
 from .conftest import FixClient, RunningVenue, venue_config
 
 SESSION = b"CONSUMERS"
-
-
-def _metrics(port: int) -> dict[str, float]:
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    out = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
-            out[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
-    return out
 
 
 def _snapshot(port: int) -> dict:
@@ -108,7 +98,7 @@ def test_venue_feed_through_consumer_queue_equals_engine_book():
             )
             assert got == want and want, ins.symbol
         port = monitor.dashboard.port
-        metrics = _metrics(port)
+        metrics = scrape(port)
         assert metrics["hftsim_messages_handled_total{queue=feed}"] == 50  # one message per command
         assert metrics["hftsim_messages_dropped_total{queue=feed}"] == 0
         assert metrics["hftsim_messages_handled_inline_total{queue=feed}"] == 0
@@ -122,16 +112,17 @@ def test_venue_feed_through_consumer_queue_equals_engine_book():
         assert metrics["hftsim_fix_sessions"] == 2
         assert metrics["hftsim_fix_session_seq{direction=in,session=A}"] == 41
         assert metrics["hftsim_fix_session_seq{direction=in,session=B}"] == 11
+
         # retransmits: the re-request server's count, on /metrics within a tick (100 ms)
         def resent() -> int:
             return venue.call(lambda: venue.server.publisher.stats()["rerequest_retransmitted_messages"])
 
         before = resent()  # the handler may have recovered a reordered packet already
-        _wait_for(lambda: _metrics(port)["hftsim_retransmits_total"] == before, "retransmits in /metrics")
+        _wait_for(lambda: scrape(port)["hftsim_retransmits_total"] == before, "retransmits in /metrics")
         with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as asker:  # ask for 5 messages again
             rerequest = venue.server.publisher.rerequest_address
             asker.sendto(encode_request(session_field(SESSION), 3, 5), rerequest)
-            _wait_for(lambda: _metrics(port)["hftsim_retransmits_total"] == before + 5, "5 more retransmits")
+            _wait_for(lambda: scrape(port)["hftsim_retransmits_total"] == before + 5, "5 more retransmits")
         assert metrics["hftsim_queue_backlog_p99_messages{queue=feed}"] >= 1
         assert metrics["hftsim_session_fills_total{session=B}"] >= 1
         assert metrics["hftsim_trades_total"] >= 1
@@ -180,8 +171,8 @@ def test_venue_consumer_backlog_scales_up_then_down_after_idle():
             _acks(client, 150)
         assert venue.call(lambda: pool.backlog) == 450
         added = "hftsim_autoscale_decisions_total{action=add,queue=analytics}"
-        _wait_for(lambda: _metrics(port)[added] >= 1, "a scale-up decision in /metrics")
-        assert _metrics(port)["hftsim_queue_consumers{queue=analytics}"] >= 2
+        _wait_for(lambda: scrape(port)[added] >= 1, "a scale-up decision in /metrics")
+        assert scrape(port)["hftsim_queue_consumers{queue=analytics}"] >= 2
         _wait_for(
             lambda: any(
                 d["queue"] == "analytics" and d["action"] == "add" and d["backlog"] > 200
@@ -192,10 +183,10 @@ def test_venue_consumer_backlog_scales_up_then_down_after_idle():
         venue.call(pool.resume)
         _wait_for(lambda: venue.call(lambda: pool.backlog) == 0, "the backlog to drain")
         _wait_for(
-            lambda: _metrics(port)["hftsim_queue_consumers{queue=analytics}"] == 1,
+            lambda: scrape(port)["hftsim_queue_consumers{queue=analytics}"] == 1,
             "the idle queue to scale back down to one consumer",
         )
-        metrics = _metrics(port)
+        metrics = scrape(port)
         assert metrics["hftsim_autoscale_decisions_total{action=remove,queue=analytics}"] >= 1
         assert metrics["hftsim_messages_handled_total{queue=analytics}"] == 450
         assert metrics["hftsim_messages_dropped_total{queue=analytics}"] == 0

@@ -5,21 +5,10 @@ from __future__ import annotations
 import json
 import socket
 import time
-import urllib.request
 
-from prometheus_client.parser import text_string_to_metric_families
+from tests.prometheus_text import scrape
 
 from .conftest import FixClient, RunningVenue, venue_config
-
-
-def _metrics(port: int) -> dict[str, float]:
-    text = urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5).read().decode()
-    out = {}
-    for family in text_string_to_metric_families(text):
-        for sample in family.samples:
-            labels = ",".join(f"{k}={v}" for k, v in sorted(sample.labels.items()))
-            out[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
-    return out
 
 
 def _snapshot_where(port: int, predicate, timeout_s: float = 5.0) -> dict:
@@ -46,7 +35,7 @@ def test_venue_dashboard_metrics_follow_fix_trading():
     venue = RunningVenue(venue_config(), dashboard_port=0)
     try:
         port = venue.server.monitor.dashboard.port
-        assert _metrics(port)["hftsim_commands_total"] == 0
+        assert scrape(port)["hftsim_commands_total"] == 0
         buyer, seller = FixClient(venue.port, "A"), FixClient(venue.port, "B")
         buyer.logon()
         seller.logon()
@@ -56,7 +45,7 @@ def test_venue_dashboard_metrics_follow_fix_trading():
         seller.new_order("s0", 2, 300, "100.00")
         assert seller.recv_type(b"8").get(150) == b"0"
         assert seller.recv_type(b"8").get(150) == b"F"  # traded
-        metrics = _metrics(port)
+        metrics = scrape(port)
         assert metrics["hftsim_commands_total"] == 6
         assert metrics["hftsim_match_latency_seconds_count"] == 6
         assert metrics["hftsim_end_to_end_latency_seconds_count"] == 6
