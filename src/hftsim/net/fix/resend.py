@@ -177,10 +177,6 @@ class ResendStore:
         held = [first + i for i in range(self._start, len(offsets)) if offsets[i] != _ABSENT]
         return iter(held + list(range(self._tail_first, self._tail_first + len(self._tail))))
 
-    def keys(self) -> Iterator[int]:
-        """The MsgSeqNums held, in order."""
-        return iter(self)
-
     def values(self) -> Iterator[bytes]:
         """The messages held, in sequence order."""
         return (self[seq] for seq in list(self))
