@@ -209,7 +209,7 @@ class VenueServer:
 
     @property
     def is_listening(self) -> bool:
-        """Return True once :meth:`start` has bound the port, until :meth:`stop`."""
+        """Return True once :meth:`start` has bound the port (``port`` is then the bound one), until stop."""
         return self._server is not None
 
     # ------------------------------------------------------------ sequencing
@@ -296,10 +296,12 @@ class VenueServer:
         if self.monitor is not None:
             await self.monitor.dashboard.start()
         self.consumers.start()
-        self._server = await self._loop.create_server(
+        server = await self._loop.create_server(
             lambda: _Connection(self), self.config.fix.host, self.config.fix.port, reuse_address=True
         )
-        self.host, self.port = self._server.sockets[0].getsockname()[:2]
+        # the bound address first: another thread polling is_listening then reads a real port
+        self.host, self.port = server.sockets[0].getsockname()[:2]
+        self._server = server
         self._timer_task = self._loop.create_task(self._timers())
         log.info(
             "venue listening on %s:%d (FIX 4.4, %d sessions, %d instruments, loop=%s, feed=%s)",
