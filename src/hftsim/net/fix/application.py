@@ -80,6 +80,9 @@ _POST_ONLY_EXEC_INST = b"6"  # ExecInst (18) 6 = Participate don't initiate
 _SIDE_BY_CODE = {ord(k): v for k, v in _SIDE_FROM_FIX.items()}
 _ORD_TYPE_BY_CODE = {ord(k): v for k, v in _ORD_TYPE_FROM_FIX.items()}
 _TIF_BY_CODE = {ord(k): v for k, v in _TIF_FROM_FIX.items()} | {-1: TimeInForce.DAY}
+#: side, OrdType and TimeInForce for the FIX characters (as ints) that the compiled parser returns
+#: (``_fastfix.new_order``/``cancel``), for the venue's compiled gateway lane
+CODE_MAPS = (_SIDE_BY_CODE, _ORD_TYPE_BY_CODE, _TIF_BY_CODE)
 
 
 class _Struct(msgspec.Struct, frozen=True, kw_only=True, gc=False):

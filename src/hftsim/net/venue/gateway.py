@@ -24,8 +24,11 @@ from hftsim.core.clock import Clock
 from hftsim.core.enums import EventKind, OrderType, RejectReason
 from hftsim.core.errors import FixParseError
 from hftsim.core.instrument import Instrument
-from hftsim.matching.engine import MatchingEngine
+from hftsim.matching.engine import MatchingEngine, event_tuples
+from hftsim.net.fix._fastfix import cancel as _parse_cancel
+from hftsim.net.fix._fastfix import new_order as _parse_new_order
 from hftsim.net.fix.application import (
+    CODE_MAPS,
     ExecType,
     ExecutionReport,
     OrderCancelReject,
@@ -38,6 +41,8 @@ from hftsim.net.fix.application import (
 )
 from hftsim.net.fix.codec import FixMessage
 from hftsim.net.fix.session import FixSession, SessionState
+from hftsim.net.venue._lane import Account, Lane
+from hftsim.net.venue._lane import Order as _Order
 
 __all__ = ["Account", "Gateway", "ORD_REJ_REASON"]
 
@@ -68,57 +73,14 @@ _NEW, _CANCEL, _REPLACE = 1, 2, 3
 _LIMIT = OrderType.LIMIT
 
 
-class _Order:
-    """The gateway's view of one order (what FIX reports need and the engine does not keep)."""
-
-    __slots__ = (
-        "order_id",
-        "account",
-        "cl_ord_id",
-        "symbol_id",
-        "side",
-        "order_qty",
-        "cum_qty",
-        "notional_ticks",
-        "price_ticks",
-        "order_type",
-        "status",
-    )
-
-    def __init__(
-        self,
-        account: Account,
-        cl_ord_id: str,
-        symbol_id: int,
-        side: int,
-        order_qty: int,
-        price_ticks: int,
-        order_type: int,
-    ) -> None:
-        self.order_id = 0
-        self.account = account
-        self.cl_ord_id = cl_ord_id
-        self.symbol_id = symbol_id
-        self.side = side
-        self.order_qty = order_qty
-        self.cum_qty = 0
-        self.notional_ticks = 0
-        self.price_ticks = price_ticks
-        self.order_type = order_type
-        self.status = OrdStatus.NEW
-
-
-class Account:
-    """Application state of one trading session: its owner id and ClOrdID table."""
-
-    __slots__ = ("owner_id", "state", "orders", "next_client_order_id", "is_drop_copy")
-
-    def __init__(self, owner_id: int, state: SessionState, is_drop_copy: bool) -> None:
-        self.owner_id = owner_id
-        self.state = state
-        self.orders: dict[str, _Order] = {}
-        self.next_client_order_id = 1
-        self.is_drop_copy = is_drop_copy
+# _Order (compiled, hftsim/net/venue/_lane.c): the gateway's view of one order, what FIX reports need and
+# the engine does not keep: order_id (0 until accepted), account, cl_ord_id, symbol_id, side, order_qty,
+# cum_qty, notional_ticks, price_ticks, order_type, status; made as _Order(account, cl_ord_id,
+# symbol_id, side, order_qty, price_ticks, order_type).
+#
+# Account (compiled, same file): application state of one session: owner_id, state, orders (its
+# ClOrdID table), next_client_order_id (from 1), is_drop_copy; made as Account(owner_id, state,
+# is_drop_copy).
 
 
 class Gateway:
@@ -133,6 +95,9 @@ class Gateway:
             command (the market-data feed), or None; one that also has ``publish_bytes(records)`` gets
             the packed records as bytes instead.
         metrics: shared counters.
+        lane: take plain new orders and cancels through the compiled lane (``_lane.c``) when the
+            engine is the compiled one and the publisher takes bytes; False runs everything here.
+            Either way the same bytes go out and the same state is left (tests/unit/venue).
     """
 
     def __init__(
@@ -142,11 +107,11 @@ class Gateway:
         sessions: Sequence[tuple[SessionState, bool]],
         publisher=None,
         metrics: Counter | None = None,
+        lane: bool = True,
     ) -> None:
         self.engine = engine
         self.instruments: tuple[Instrument, ...] = engine.instruments
         self._clock = clock
-        self.publisher = publisher
         self.metrics: Counter = metrics if metrics is not None else Counter()
         self.accounts: dict[tuple[str, str], Account] = {}
         self._by_state: dict[SessionState, Account] = {}  # the same accounts by state object (hot path)
@@ -169,8 +134,6 @@ class Gateway:
         self._formats = [PriceFormat(ins.tick_size) for ins in self.instruments]
         self._ticks_cache: list[dict[str, int | None]] = [{} for _ in self.instruments]
         self._orders: dict[int, _Order] = {}  # live orders by engine order id
-        self.last_seq = 0
-        self._exec_id = 0
         self._handlers = {"D": self._on_new_order, "F": self._on_cancel, "G": self._on_replace}
         self._event_handlers = {
             EventKind.ACCEPTED: self._on_accepted,
@@ -187,6 +150,71 @@ class Gateway:
         self._now_ns = 0  # when on_message took up the current request (one clock read per request)
         self._request_cl_ord_id = ""
         self._request_orig_cl_ord_id = ""
+        side_map, ord_type_map, tif_map = CODE_MAPS
+        # the compiled lane; it also keeps the sequence and ExecID counters (last_seq, _exec_id)
+        self._lane = Lane(
+            fallback=self.on_message,  # the class's: everything the lane does not take
+            finish=self._finish,
+            by_state=self._by_state,
+            symbol_ids=self._symbol_ids,
+            ticks_caches=self._ticks_cache,
+            price_texts=self._price_texts,
+            symbols=self._symbols,
+            orders=self._orders,
+            metrics=self.metrics,
+            drop_copies=self._drop_copies,
+            side_map=side_map,
+            ord_type_map=ord_type_map,
+            tif_map=tif_map,
+            clock_now=clock.now_ns,
+            engine_new_order=engine.new_order,
+            engine_cancel=engine.cancel,
+            engine_events=engine.last_events_bytes,
+            parse_new_order=_parse_new_order,
+            parse_cancel=_parse_cancel,
+            price_text=self._price_text,
+            avg_px=self._avg_px,
+            limit=_LIMIT,
+        )
+        self._lane_wanted = lane and type(self) is Gateway and engine.__class__ is MatchingEngine
+        self.publisher = publisher  # installs the lane when it can take the commands
+
+    @property
+    def publisher(self):
+        """Where each command's events go (see the class docstring), or None."""
+        return self._publisher
+
+    @publisher.setter
+    def publisher(self, publisher) -> None:
+        self._publisher = publisher
+        publish_bytes = getattr(publisher, "publish_bytes", None) if publisher is not None else None
+        self._lane.set_publisher(publish_bytes)
+        if self._lane_wanted and (publisher is None or publish_bytes is not None):
+            self.on_message = self._lane.on_message  # the server looks on_message up on the instance
+        else:
+            self.__dict__.pop("on_message", None)
+
+    @property
+    def has_lane(self) -> bool:
+        """True when plain new orders and cancels go through the compiled lane."""
+        return "on_message" in self.__dict__
+
+    @property
+    def last_seq(self) -> int:
+        """The sequence number of the last command applied."""
+        return self._lane.last_seq
+
+    @last_seq.setter
+    def last_seq(self, seq: int) -> None:
+        self._lane.last_seq = seq
+
+    @property
+    def _exec_id(self) -> int:
+        return self._lane.exec_id
+
+    @_exec_id.setter
+    def _exec_id(self, exec_id: int) -> None:
+        self._lane.exec_id = exec_id
 
     # ------------------------------------------------------------ entry
 
@@ -238,7 +266,7 @@ class Gateway:
 
     def _apply_events(self) -> None:
         engine = self.engine
-        publisher = self.publisher
+        publisher = self._publisher
         if engine.__class__ is MatchingEngine:  # its last_event* are the compiled readers themselves
             if publisher is not None:
                 if publisher is not self._bytes_publisher[0]:  # looked up once per publisher
@@ -254,6 +282,20 @@ class Gateway:
             if publisher is not None:
                 publisher.publish(events)
             records = events.tolist()
+        self._dispatch(records)
+
+    def _finish(self, kind: int, order: _Order, cl_ord_id: str, orig_cl_ord_id: str, records: bytes) -> None:
+        """Report a command the lane applied but does not report itself (its packed events ``records``),
+        in the state the request handlers here would have left."""
+        self._kind = kind
+        self._pending = order
+        if kind != _NEW:
+            self._request_cl_ord_id = cl_ord_id
+            self._request_orig_cl_ord_id = orig_cl_ord_id
+        self._dispatch(event_tuples(records))
+        self._pending = None
+
+    def _dispatch(self, records: list[tuple]) -> None:
         handlers = self._event_handlers
         for rec in records:
             handler = handlers.get(rec[12])
