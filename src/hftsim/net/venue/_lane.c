@@ -269,6 +269,18 @@ static int bump(PyObject *counter, PyObject *key) {
     return rc;
 }
 
+/* str(v) of an int64, without the general formatting machinery */
+static PyObject *decimal_text(long long v) {
+    char buf[24], *p = buf + sizeof buf;
+    unsigned long long u = v < 0 ? 0ULL - (unsigned long long)v : (unsigned long long)v;
+    do {
+        *--p = (char)('0' + u % 10);
+        u /= 10;
+    } while (u);
+    if (v < 0) *--p = '-';
+    return PyUnicode_FromStringAndSize(p, buf + sizeof buf - p);
+}
+
 static PyObject *call_fast(PyObject *fn, PyObject **args, size_t n) {
     return PyObject_Vectorcall(fn, args, n, NULL);
 }
@@ -287,8 +299,10 @@ static int session_send(PyObject *state, PyObject *report, PyObject *ts) {
  */
 static int report(Lane *l, Order *o, PyObject *exec_type, PyObject *leaves, PyObject *ts, PyObject *orig) {
     Account *acc = (Account *)o->account;
-    PyObject *order_id = PyObject_Str(o->order_id);
-    PyObject *exec_id = PyUnicode_FromFormat("%lld", ++l->exec_id);
+    long long id = PyLong_AsLongLong(o->order_id);
+    if (id == -1 && PyErr_Occurred()) return -1;
+    PyObject *order_id = decimal_text(id);
+    PyObject *exec_id = decimal_text(++l->exec_id);
     PyObject *price = NULL, *avg_px = NULL, *tuple = NULL;
     int rc = -1;
     if (order_id == NULL || exec_id == NULL) goto done;
