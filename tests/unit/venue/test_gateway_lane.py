@@ -57,7 +57,10 @@ class Venue:
     def __init__(self, lane: bool, publisher: bool = True) -> None:
         self.store = SequenceStore()
         self.publisher = BytesPublisher() if publisher else None
-        instruments = [Instrument(symbol="SIM", tick_size="0.01"), Instrument(symbol="ALT", symbol_id=1, tick_size="0.05")]
+        instruments = [
+            Instrument(symbol="SIM", tick_size="0.01"),
+            Instrument(symbol="ALT", symbol_id=1, tick_size="0.05"),
+        ]
         self.gateway = Gateway(
             MatchingEngine(instruments),
             SteppingClock(),
