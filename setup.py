@@ -1,5 +1,5 @@
-"""Build the compiled parts (matching core, FIX codec, gateway lane, load runner, histogram record);
-the rest is in pyproject.toml."""
+"""Build the compiled parts (matching core, FIX codec, gateway and feed lanes, load runner, histogram
+record); the rest is in pyproject.toml."""
 
 from setuptools import Extension, setup
 
@@ -12,6 +12,8 @@ setup(
         Extension("hftsim.net.fix._fastfix", sources=["src/hftsim/net/fix/_fastfix.c"],
                   extra_compile_args=_FLAGS),
         Extension("hftsim.monitor._hdr", sources=["src/hftsim/monitor/_hdr.c"], extra_compile_args=_FLAGS),
+        Extension("hftsim.net.feed._translate", sources=["src/hftsim/net/feed/_translate.c"],
+                  extra_compile_args=_FLAGS),
         Extension("hftsim.net.venue._lane", sources=["src/hftsim/net/venue/_lane.c"], extra_compile_args=_FLAGS),
         Extension("hftsim.net.client._loadgen", sources=["src/hftsim/net/client/_loadgen.c"],
                   extra_compile_args=_FLAGS),

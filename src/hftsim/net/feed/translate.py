@@ -39,6 +39,7 @@ from hftsim.core.enums import EventFlag, EventKind
 from hftsim.core.errors import ConfigError, InvariantError
 from hftsim.core.instrument import Instrument
 from hftsim.matching.engine import event_tuples
+from hftsim.net.feed._translate import run as _run_compiled
 from hftsim.net.itch import (
     MAX_PRICE_E4,
     AddOrder,
@@ -143,10 +144,14 @@ class EventTranslator:
     Args:
         instruments: the venue's instruments (``symbol_id`` 0, 1, ... in order); may be empty when
             only :meth:`start_of_day`/:meth:`end_of_day` are wanted.
+        compiled: translate the plain events (an order that rests untouched, a cancel that removes
+            one) with the compiled lane (``_translate.c``); False translates everything here. The
+            messages and the book are the same either way (tests/unit/feed).
     """
 
-    def __init__(self, instruments: Sequence[Instrument]) -> None:
+    def __init__(self, instruments: Sequence[Instrument], compiled: bool = True) -> None:
         self.instruments = tuple(instruments)
+        self._compiled = compiled
         for i, ins in enumerate(self.instruments):
             if ins.symbol_id != i:
                 raise ConfigError(
@@ -201,7 +206,22 @@ class EventTranslator:
     def translate(self, events: np.ndarray, out: list[bytes] | None = None) -> list[bytes]:
         """Append the ITCH messages of ``events`` (EVENT_DTYPE, in engine order) to ``out`` and return it."""
         out = [] if out is None else out
-        for (
+        n = len(events)
+        i = 0
+        records = None
+        while i < n:
+            if self._pending is None and self._compiled:  # the plain events, compiled
+                i = _run_compiled(events, i, self._live, self._stock8, self._scale, out)
+                if i >= n:
+                    break
+            if records is None:
+                records = event_tuples(events)
+            self._on_event(records[i], out)
+            i += 1
+        return out
+
+    def _on_event(self, record: tuple, out: list[bytes]) -> None:
+        (
             _cmd_seq,
             ts_event,
             order_id,
@@ -219,25 +239,24 @@ class EventTranslator:
             _aggressor_side,
             _reason,
             flags,
-        ) in event_tuples(events):
-            ts = ts_event % NS_PER_DAY
-            if kind == _DELTA:
-                self._on_delta(ts, side, out)
-            elif kind == _FILLED:
-                self._on_filled(ts, order_id, exec_id, side, px, qty, leaves, sym, flags, out)
-            elif kind == _CANCELED:
-                self._on_canceled(ts, order_id, qty, leaves, out)
-            elif kind == _ACCEPTED:
-                if self._pending is not None:
-                    raise InvariantError(
-                        f"order {order_id} accepted while order {self._pending.order_id} is pending"
-                    )
-                self._pending = _Pending(order_id, side, px, leaves, sym)
-            elif kind == _REPLACED:
-                self._on_replaced(ts, order_id, px, qty, leaves, sym, flags, out)
-            elif kind == _EXPIRED:
-                self._on_expired(ts, order_id, out)
-        return out
+        ) = record
+        ts = ts_event % NS_PER_DAY
+        if kind == _DELTA:
+            self._on_delta(ts, side, out)
+        elif kind == _FILLED:
+            self._on_filled(ts, order_id, exec_id, side, px, qty, leaves, sym, flags, out)
+        elif kind == _CANCELED:
+            self._on_canceled(ts, order_id, qty, leaves, out)
+        elif kind == _ACCEPTED:
+            if self._pending is not None:
+                raise InvariantError(
+                    f"order {order_id} accepted while order {self._pending.order_id} is pending"
+                )
+            self._pending = _Pending(order_id, side, px, leaves, sym)
+        elif kind == _REPLACED:
+            self._on_replaced(ts, order_id, px, qty, leaves, sym, flags, out)
+        elif kind == _EXPIRED:
+            self._on_expired(ts, order_id, out)
 
     def _add(self, ts: int, ref: int, side: int, px: int, leaves: int, sym: int) -> bytes:
         stock8 = self._stock8[sym]

@@ -24,6 +24,7 @@
 #include <Python.h>
 #include <structmember.h>
 #include <stdint.h>
+#include <string.h>
 
 /* EVENT_DTYPE (hftsim/core/arrays.py), as hftsim/matching/_core.c writes it */
 typedef struct {
@@ -353,19 +354,20 @@ done:
 }
 
 /*
- * The one event the command is expected to cause (kind), ignoring TRADE and BOOK_DELTA, or NULL
- * when the command caused anything else.
+ * 1 and the one event the command is expected to cause (kind) in *found, ignoring TRADE and
+ * BOOK_DELTA; 0 when the command caused anything else.
  */
-static const Ev *only_event(const char *data, Py_ssize_t size, int kind) {
-    if (size % (Py_ssize_t)sizeof(Ev) != 0) return NULL;
-    const Ev *found = NULL;
+static int only_event(const char *data, Py_ssize_t size, int kind, Ev *found) {
+    if (size % (Py_ssize_t)sizeof(Ev) != 0) return 0;
+    int n = 0;
     for (Py_ssize_t i = 0; i < size / (Py_ssize_t)sizeof(Ev); i++) {
-        const Ev *ev = (const Ev *)(data + i * (Py_ssize_t)sizeof(Ev));
-        if (ev->kind == EV_TRADE || ev->kind == EV_BOOK_DELTA) continue;
-        if (found != NULL || ev->kind != kind) return NULL;
-        found = ev;
+        Ev ev;
+        memcpy(&ev, data + i * (Py_ssize_t)sizeof(Ev), sizeof ev); /* bytes give no alignment promise */
+        if (ev.kind == EV_TRADE || ev.kind == EV_BOOK_DELTA) continue;
+        if (n++ > 0 || ev.kind != kind) return 0;
+        *found = ev;
     }
-    return found;
+    return n == 1;
 }
 
 /* The command's events: published, then reported here or by the Python handlers (Gateway._finish). */
@@ -382,8 +384,9 @@ static int events(Lane *l, int cmd, Order *o, PyObject *cl, PyObject *orig) {
         if (r == NULL) goto done;
         Py_DECREF(r);
     }
+    Ev found;
     const Ev *ev = only_event(PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw),
-                              cmd == CMD_NEW ? EV_ACCEPTED : EV_CANCELED);
+                              cmd == CMD_NEW ? EV_ACCEPTED : EV_CANCELED, &found) ? &found : NULL;
     long long order_id = 0;
     if (ev != NULL && cmd == CMD_CANCEL) {
         order_id = PyLong_AsLongLong(o->order_id);
@@ -555,23 +558,21 @@ static PyObject *Lane_on_message(Lane *l, PyObject *const *args, Py_ssize_t narg
         return NULL;
     }
     int rc = 0;
-    {
-        PyObject *state = PyObject_GetAttr(args[0], s_state);
-        if (state == NULL) return NULL;
-        PyObject *acc = PyDict_GetItemWithError(l->by_state, state);
-        Py_DECREF(state);
-        if (acc == NULL && PyErr_Occurred()) return NULL;
-        if (acc != NULL && Py_TYPE(acc) == &AccountType && ((Account *)acc)->is_drop_copy == Py_False) {
-            PyObject *msg_type = PyObject_GetAttr(args[1], s_msg_type);
-            if (msg_type == NULL) return NULL;
-            Py_INCREF(acc); /* the handlers may run Python code */
-            if (msg_type == s_D || (PyUnicode_Check(msg_type) && PyUnicode_Compare(msg_type, s_D) == 0))
-                rc = new_order(l, (Account *)acc, args[1]);
-            else if (msg_type == s_F || (PyUnicode_Check(msg_type) && PyUnicode_Compare(msg_type, s_F) == 0))
-                rc = cancel(l, (Account *)acc, args[1]);
-            Py_DECREF(acc);
-            Py_DECREF(msg_type);
-        }
+    PyObject *state = PyObject_GetAttr(args[0], s_state);
+    if (state == NULL) return NULL;
+    PyObject *acc = PyDict_GetItemWithError(l->by_state, state);
+    Py_DECREF(state);
+    if (acc == NULL && PyErr_Occurred()) return NULL;
+    if (acc != NULL && Py_TYPE(acc) == &AccountType && ((Account *)acc)->is_drop_copy == Py_False) {
+        PyObject *msg_type = PyObject_GetAttr(args[1], s_msg_type);
+        if (msg_type == NULL) return NULL;
+        Py_INCREF(acc); /* the handlers may run Python code */
+        if (msg_type == s_D || (PyUnicode_Check(msg_type) && PyUnicode_Compare(msg_type, s_D) == 0))
+            rc = new_order(l, (Account *)acc, args[1]);
+        else if (msg_type == s_F || (PyUnicode_Check(msg_type) && PyUnicode_Compare(msg_type, s_F) == 0))
+            rc = cancel(l, (Account *)acc, args[1]);
+        Py_DECREF(acc);
+        Py_DECREF(msg_type);
     }
     if (rc < 0) return NULL;
     if (rc == 1) Py_RETURN_NONE;
