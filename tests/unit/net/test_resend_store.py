@@ -26,7 +26,7 @@ def test_resend_store_holds_the_newest_messages_exactly(ops, max_stored):
     """Never a wrong or unknown message; always at least the newest ``max_stored``; bounded."""
     with pytest.MonkeyPatch.context() as mp:
         mp.setattr(resend, "_BUFFER_BYTES", 64)  # spill to the file every few messages
-        mp.setattr(resend, "_COMPACT_MIN_BYTES", 128)  # and rewrite it often
+        mp.setattr(resend, "_COMPACT_MIN_BYTES", 128)  # and rotate the files often
         mp.setattr(resend, "_EVICT_BLOCK", 2)  # evict in small blocks
         mp.setattr(resend, "_TAIL", 3)  # index the newest few at a time
         store, model = ResendStore(max_stored), {}  # the model never evicts
@@ -68,3 +68,38 @@ def test_resend_store_keeps_messages_on_disk_not_in_memory(monkeypatch):
     assert store[2] == raw + b"2" and store[5001] == raw + b"5001"
     with pytest.raises(KeyError):
         store[1]
+
+
+def test_resend_store_rotates_its_files_without_copying_and_reads_across_them(monkeypatch):
+    monkeypatch.setattr(resend, "_BUFFER_BYTES", 64)
+    monkeypatch.setattr(resend, "_COMPACT_MIN_BYTES", 256)
+    monkeypatch.setattr(resend, "_EVICT_BLOCK", 2)
+    monkeypatch.setattr(resend, "_TAIL", 3)
+    rewrites = []
+    monkeypatch.setattr(ResendStore, "_compact", lambda self: rewrites.append(len(self)))
+    store = ResendStore(max_stored=20)
+    messages = {seq: b"m%05d" % seq + b"x" * (seq % 7) for seq in range(1, 3001)}
+    bases = set()
+    for seq, raw in messages.items():
+        store[seq] = raw
+        bases.add(store._file_base)
+        newest = range(max(1, seq - 19), seq + 1)
+        assert [store.get(k) for k in newest] == [messages[k] for k in newest]
+    assert len(bases) > 10 and rewrites == []  # rotated many times, never rewrote a file
+    assert store.file_bytes < 4 * 256 + 2 * 64  # the two newest files at most, not the history
+
+
+def test_resend_store_rewrites_live_messages_when_the_older_file_still_holds_some(monkeypatch):
+    monkeypatch.setattr(resend, "_BUFFER_BYTES", 64)
+    monkeypatch.setattr(resend, "_COMPACT_MIN_BYTES", 256)
+    monkeypatch.setattr(resend, "_TAIL", 3)
+    rewrites = []
+    compact = ResendStore._compact
+    monkeypatch.setattr(ResendStore, "_compact", lambda self: rewrites.append(1) or compact(self))
+    store = ResendStore(max_stored=5)
+    for seq in range(1, 6):
+        store[seq] = b"first %d" % seq
+    for n in range(400):  # rewriting one number grows the files; 1-4 stay in the oldest one
+        store[5] = b"again %d" % n
+    assert rewrites  # rotating would have dropped messages 1-4: they were copied instead
+    assert [store.get(k) for k in range(1, 6)] == [b"first %d" % k for k in range(1, 5)] + [b"again 399"]

@@ -7,8 +7,13 @@ per 100,000 reports, most of a venue's memory growth under load. :class:`ResendS
 bytes in an anonymous temporary file (unlinked when created: nothing is left on disk after the
 process) and an index of 12 bytes per message in memory; the newest 128 KB stay in a buffer, so a
 short session never touches the disk and a resend of recent messages never reads it. Like FIX
-engines' file stores, the file holds the session's history; it is rewritten to hold only the live
-messages when it grows past four times their size.
+engines' file stores, the file holds the session's history. Offsets are positions in one stream of
+everything written; the stream lives in two files at most. When the newer file passes twice the
+size of the live messages (and 64 MB), the older one, whose messages have all been evicted by then
+(the oldest go first), is closed and a new file takes the writes: nothing is copied. Rewriting the
+live messages into a new file, which stalled the venue for 0.3 s per 200,000 messages held, is
+only the fallback when the older file still holds a message (a rewound or popped store). A
+thread closes the older file: freeing its pages takes about 9 ms per 100 MB.
 
 It behaves as a mapping from MsgSeqNum to the message bytes (``store[seq] = raw``, ``get``, ``pop``,
 ``in``, ``len``, iteration in sequence order, ``items``, ``values``, ``clear``).
@@ -18,14 +23,17 @@ from __future__ import annotations
 
 import os
 import tempfile
+import threading
 from array import array
 from collections.abc import Iterator
 from itertools import accumulate
 
+import numpy as np
+
 __all__ = ["ResendStore"]
 
 _BUFFER_BYTES = 128 << 10  # kept in memory before a write to the file (about 25 µs per write)
-_COMPACT_MIN_BYTES = 64 << 20  # the file is never rewritten below this size
+_COMPACT_MIN_BYTES = 64 << 20  # the newer file is never rotated below this size
 _ABSENT = -1
 _EVICT_BLOCK = 4096  # beyond max_stored + this, the oldest go in one pass (amortised, not one per store)
 _TAIL = 512  # the newest messages wait in a list and are indexed this many at a time
@@ -40,19 +48,23 @@ class ResendStore:
     """
 
     __slots__ = ("max_stored", "_first", "_start", "_offsets", "_lengths", "_count", "_live_bytes",
-                 "_buffer", "_file", "_file_size", "_tail", "_tail_first")  # fmt: skip
+                 "_buffer", "_file", "_file_base", "_file_size", "_old_file", "_old_base", "_tail",
+                 "_tail_first")  # fmt: skip
 
     def __init__(self, max_stored: int = 200_000) -> None:
         self.max_stored = max_stored
         self._first = 0  # MsgSeqNum of index slot 0
         self._start = 0  # slots before this one are evicted (compacted away now and then)
-        self._offsets = array("q")  # byte offset in file + buffer, or _ABSENT
+        self._offsets = array("q")  # offset in the stream (old file, file, buffer), or _ABSENT
         self._lengths = array("I")
         self._count = 0
         self._live_bytes = 0
-        self._buffer = bytearray()  # bytes from offset _file_size on
-        self._file = None  # opened when the buffer first fills
+        self._buffer = bytearray()  # the stream from offset _file_size on
+        self._file = None  # the stream from _file_base to _file_size; opened when the buffer first fills
+        self._file_base = 0
         self._file_size = 0
+        self._old_file = None  # the stream from _old_base to _file_base, until its messages are evicted
+        self._old_base = 0
         # the newest messages, consecutive from _tail_first, right after the indexed ones: storing
         # the next number is a list append (the venue's hot path), indexing is done in bulk
         self._tail: list[bytes] = []
@@ -145,7 +157,9 @@ class ResendStore:
         at = offset - self._file_size
         if at >= 0:
             return bytes(self._buffer[at : at + length])
-        return os.pread(self._file.fileno(), length, offset)
+        if offset >= self._file_base:
+            return os.pread(self._file.fileno(), length, offset - self._file_base)
+        return os.pread(self._old_file.fileno(), length, offset - self._old_base)
 
     def __getitem__(self, seq: int) -> bytes:
         raw = self.get(seq)
@@ -192,23 +206,46 @@ class ResendStore:
         self._tail.clear()
         if self._file is not None:
             self._file.truncate(0)
-        self._file_size = 0
+        self._file_base = self._file_size = 0
+        self._close_old()
 
     @property
     def file_bytes(self) -> int:
-        """Bytes in the file (its size on disk); the newest messages are in memory."""
-        return self._file_size
+        """Bytes in the files (their size on disk); the newest messages are in memory."""
+        return self._file_size - self._old_base
 
     # ------------------------------------------------------------ internals
 
     def _spill(self) -> None:
         if self._file is None:
             self._file = tempfile.TemporaryFile(prefix="hftsim-resend-")
-        os.pwrite(self._file.fileno(), self._buffer, self._file_size)
+        os.pwrite(self._file.fileno(), self._buffer, self._file_size - self._file_base)
         self._file_size += len(self._buffer)
         del self._buffer[:]
-        if self._file_size > max(_COMPACT_MIN_BYTES, 4 * self._live_bytes):
-            self._compact()
+        if self._file_size - self._file_base > max(_COMPACT_MIN_BYTES, 2 * self._live_bytes):
+            self._rotate()
+
+    def _rotate(self) -> None:
+        """Start a new file for the writes; the old one goes once no held message is in it."""
+        if self._old_file is not None:
+            held = np.frombuffer(self._offsets, dtype=np.int64)[self._start :]
+            is_old_held = bool(np.any((held >= 0) & (held < self._file_base)))
+            del held  # the view pins the array's size
+            if is_old_held:
+                self._compact()  # a message older than the whole newer file is still held (rare)
+                return
+            self._close_old()
+        self._old_file, self._old_base = self._file, self._file_base
+        self._file = tempfile.TemporaryFile(prefix="hftsim-resend-")
+        self._file_base = self._file_size
+
+    def _close_old(self) -> None:
+        old = self._old_file
+        if old is not None:
+            self._old_file = None
+            # closing frees the file's pages, about 9 ms per 100 MB: not on the venue's loop
+            threading.Thread(target=old.close, name="resend-store-close", daemon=True).start()
+        self._old_base = self._file_base
 
     def _evict_to(self, keep: int) -> None:
         """Forget the oldest messages until ``keep`` are held."""
@@ -234,7 +271,8 @@ class ResendStore:
         """Rewrite the file with only the live messages (called after a spill, the buffer empty)."""
         held = [(seq, self[seq]) for seq in list(self)]
         self._file.truncate(0)
-        self._file_size = 0
+        self._file_base = self._file_size = 0
+        self._close_old()
         self._count = self._live_bytes = 0
         first = self._first + self._start
         self._first, self._start = first, 0
