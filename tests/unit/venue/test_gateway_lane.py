@@ -54,7 +54,7 @@ class BytesPublisher:
 class Venue:
     """A gateway with its in-memory sessions (no sockets)."""
 
-    def __init__(self, lane: bool, publisher: bool = True) -> None:
+    def __init__(self, lane: bool, publisher: bool = True, history_limit: int = 100_000) -> None:
         self.store = SequenceStore()
         self.publisher = BytesPublisher() if publisher else None
         instruments = [
@@ -67,6 +67,7 @@ class Venue:
             [(self.store.get(*p), p[1] == "DC") for p in PAIRS],
             self.publisher,
             lane=lane,
+            history_limit=history_limit,
         )
         self.sessions = {}
         for local, remote in PAIRS:
@@ -92,7 +93,7 @@ class Venue:
     def state(self) -> dict:
         g = self.gateway
         accounts = {
-            key: (a.owner_id, a.next_client_order_id, a.is_drop_copy,
+            key: (a.owner_id, a.next_client_order_id, a.is_drop_copy, list(a.history),
                   {cl: tuple(o.account.owner_id if f == "account" else getattr(o, f) for f in ORDER_FIELDS)
                    for cl, o in a.orders.items()})
             for key, a in g.accounts.items()
@@ -148,8 +149,9 @@ def order_flow(seed: int, n: int) -> list[tuple[str, str, str]]:
     return flow
 
 
-def run_both(flow, publisher: bool = True) -> tuple[Venue, Venue]:
-    fast, slow = Venue(lane=True, publisher=publisher), Venue(lane=False, publisher=publisher)
+def run_both(flow, publisher: bool = True, history_limit: int = 100_000) -> tuple[Venue, Venue]:
+    fast = Venue(lane=True, publisher=publisher, history_limit=history_limit)
+    slow = Venue(lane=False, publisher=publisher, history_limit=history_limit)
     assert fast.gateway.has_lane and not slow.gateway.has_lane
     seqs = {who: 2 for _, who in PAIRS}
     for who, msg_type, body in flow:
@@ -165,6 +167,38 @@ def test_lane_sends_and_leaves_exactly_what_the_python_gateway_does(seed):
     assert fast.publisher.records == slow.publisher.records
     assert fast.state() == slow.state()
     assert fast.python_handled < slow.python_handled  # the lane took orders itself
+
+
+@pytest.mark.parametrize("seed", range(6))
+def test_lane_forgets_the_same_closed_orders_as_the_python_gateway(seed):
+    fast, slow = run_both(order_flow(100 + seed, 400), history_limit=9)
+    assert fast.state() == slow.state()
+    assert max(len(a.orders) for a in fast.gateway.accounts.values()) < 60  # bounded, not ~200
+
+
+@pytest.mark.parametrize("lane", [True, False])
+def test_closed_orders_clordids_are_forgotten_past_the_limit_live_ones_never(lane):
+    venue = Venue(lane=lane, history_limit=3)
+    when = "20240102-10:00:00.000"
+
+    def order(cl: str, side: str = "1", px: str = "1.00") -> tuple[str, str]:
+        body = f"11={cl}\x0155=SIM\x0154={side}\x0160={when}\x0138=10\x0140=2\x0144={px}\x01"
+        return ("D", body)
+
+    def cancel(orig: str, cl: str) -> tuple[str, str]:
+        return ("F", f"41={orig}\x0111={cl}\x0155=SIM\x0154=1\x0160={when}\x0138=10\x01")
+
+    seq = iter(range(2, 100))
+    for msg_type, body in [order("keep"), order("gone"), cancel("gone", "gone-c")] + [
+        order(f"n{i}", px="0.90") for i in range(4)
+    ]:
+        venue.send("A", FixEncoder("A", "V").encode_body(msg_type, next(seq), T0, body))
+    table = venue.gateway.accounts[("V", "A")].orders
+    assert "keep" in table and "gone" not in table and "gone-c" not in table  # live kept, closed forgotten
+    again = venue.send("A", FixEncoder("A", "V").encode_body("D", next(seq), T0, order("gone")[1]))
+    assert b"\x01150=0\x01" in again  # a forgotten ClOrdID is a new order now
+    late = venue.send("A", FixEncoder("A", "V").encode_body("F", next(seq), T0, cancel("gone-c", "x")[1]))
+    assert b"\x0135=9\x01" in late and b"\x01102=1\x01" in late  # unknown order, not too late
 
 
 def test_lane_without_a_publisher():

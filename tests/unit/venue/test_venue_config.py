@@ -48,6 +48,7 @@ def test_config_load_toml_with_feed(tmp_path):
         ({"feed": {"destinations": ["nohost"]}}, "feed.destinations[0]"),
         ({"stp_mode": "sometimes"}, "stp_mode"),
         ({"instruments": [{"symbol": "WAYTOOLONG"}]}, "instruments"),
+        ({"fix": {"max_cl_ord_ids": 0, "sessions": BASE["fix"]["sessions"]}}, "fix.max_cl_ord_ids must be"),
     ],
 )
 def test_config_invalid_raises_naming_field(change, words):

@@ -54,7 +54,10 @@ def new_gateway(
     """A JournaledGateway over fresh session states (no state file: the journal is the truth)."""
     store = SequenceStore(None, config.fix.max_stored_messages)
     sessions = [(store.get(s.target_comp_id, s.sender_comp_id), s.drop_copy) for s in config.fix.sessions]
-    return JournaledGateway(engine, clock, sessions, publisher, Counter(), epoch=epoch), store
+    gateway = JournaledGateway(
+        engine, clock, sessions, publisher, Counter(), epoch=epoch, history_limit=config.fix.max_cl_ord_ids
+    )
+    return gateway, store
 
 
 def open_replica(

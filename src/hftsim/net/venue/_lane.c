@@ -17,12 +17,14 @@
  *       notional_ticks start at 0, status at OrdStatus.NEW ("0").
  *   Account(owner_id, state, is_drop_copy)
  *       A session's application state: owner_id, state, orders (ClOrdID -> Order),
- *       next_client_order_id (from 1), is_drop_copy.
+ *       next_client_order_id (from 1), is_drop_copy, history (a deque of the ClOrdIDs put in
+ *       orders, oldest first: Gateway._remember).
  *   Lane(...)  see Lane_init; on_message(session, msg); counters last_seq and exec_id.
  */
 #define PY_SSIZE_T_CLEAN
 #include <Python.h>
 #include <structmember.h>
+#include <limits.h>
 #include <stdint.h>
 #include <string.h>
 
@@ -42,6 +44,7 @@ enum { CMD_NEW = 1, CMD_CANCEL = 2 }; /* gateway.py's _NEW, _CANCEL */
 
 static PyObject *s_state, *s_msg_type, *s_fields, *s_send_report, *s_new_orders, *s_cancels;
 static PyObject *s_D, *s_F, *s_zero_text, *s_canceled_text, *zero, *one;
+static PyObject *s_append, *s_popleft, *deque_type;
 
 /* ------------------------------------------------------------------ Order */
 
@@ -128,10 +131,10 @@ static PyTypeObject OrderType = {
 
 typedef struct {
     PyObject_HEAD
-    PyObject *owner_id, *state, *orders, *next_client_order_id, *is_drop_copy;
+    PyObject *owner_id, *state, *orders, *next_client_order_id, *is_drop_copy, *history;
 } Account;
 
-#define ACCOUNT_FIELDS(X) X(owner_id) X(state) X(orders) X(next_client_order_id) X(is_drop_copy)
+#define ACCOUNT_FIELDS(X) X(owner_id) X(state) X(orders) X(next_client_order_id) X(is_drop_copy) X(history)
 
 static int Account_traverse(Account *a, visitproc visit, void *arg) {
 #define VISIT(f) Py_VISIT(a->f);
@@ -161,11 +164,14 @@ static PyObject *Account_tp_new(PyTypeObject *type, PyObject *args, PyObject *kw
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO:Account", kw, &owner_id, &state, &is_drop_copy))
         return NULL;
     PyObject *orders = PyDict_New();
-    Account *a = orders != NULL ? PyObject_GC_New(Account, &AccountType) : NULL;
+    PyObject *history = PyObject_CallNoArgs(deque_type);
+    Account *a = orders != NULL && history != NULL ? PyObject_GC_New(Account, &AccountType) : NULL;
     if (a == NULL) {
         Py_XDECREF(orders);
+        Py_XDECREF(history);
         return NULL;
     }
+    a->history = history;
     a->owner_id = Py_NewRef(owner_id);
     a->state = Py_NewRef(state);
     a->orders = orders;
@@ -187,7 +193,7 @@ static PyTypeObject AccountType = {
     .tp_basicsize = sizeof(Account),
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "Application state of one session: owner_id, state, orders (ClOrdID table), "
-              "next_client_order_id, is_drop_copy.",
+              "next_client_order_id, is_drop_copy, history (ClOrdIDs in orders, oldest first).",
     .tp_new = Account_tp_new,
     .tp_dealloc = (destructor)Account_dealloc,
     .tp_traverse = (traverseproc)Account_traverse,
@@ -199,7 +205,7 @@ static PyTypeObject AccountType = {
 
 typedef struct {
     PyObject_HEAD
-    long long last_seq, exec_id;
+    long long last_seq, exec_id, history_limit;
     PyObject *fallback, *finish, *by_state, *symbol_ids, *ticks_caches, *price_texts, *symbols, *orders,
         *metrics, *drop_copies, *side_map, *ord_type_map, *tif_map, *clock_now, *engine_new_order,
         *engine_cancel, *engine_events, *parse_new_order, *parse_cancel, *price_text, *avg_px, *limit,
@@ -256,6 +262,7 @@ static int Lane_init(Lane *l, PyObject *args, PyObject *kwargs) {
                             &l->engine_cancel, &l->engine_events, &l->parse_new_order, &l->parse_cancel,
                             &l->price_text, &l->avg_px, &l->limit};
     for (int i = 0; i < 22; i++) Py_XSETREF(*slots[i], Py_NewRef(a[i]));
+    l->history_limit = LLONG_MAX;
     return 0;
 }
 
@@ -268,6 +275,48 @@ static int bump(PyObject *counter, PyObject *key) {
     int rc = PyDict_SetItem(counter, key, new);
     Py_DECREF(new);
     return rc;
+}
+
+/*
+ * Gateway._remember: orders[cl] = o, cl appended to the history; past history_limit the oldest
+ * ClOrdIDs of closed orders are forgotten (at most two per call; a live one goes to the back).
+ */
+static int remember(Lane *l, Account *acc, PyObject *cl, PyObject *o) {
+    if (PyDict_SetItem(acc->orders, cl, o) < 0) return -1;
+    PyObject *r = PyObject_CallMethodOneArg(acc->history, s_append, cl);
+    if (r == NULL) return -1;
+    Py_DECREF(r);
+    for (int k = 0; k < 2; k++) {
+        Py_ssize_t n = PyObject_Length(acc->history);
+        if (n < 0) return -1;
+        if (n <= l->history_limit) break;
+        PyObject *old = PyObject_CallMethodNoArgs(acc->history, s_popleft);
+        if (old == NULL) return -1;
+        PyObject *held = PyDict_GetItemWithError(acc->orders, old);
+        int rc = 0;
+        if (held == NULL) {
+            rc = PyErr_Occurred() ? -1 : 0; /* forgotten already (a refused order's) */
+        } else {
+            int live = Py_TYPE(held) != &OrderType;
+            if (!live) {
+                PyObject *id = ((Order *)held)->order_id;
+                live = PyObject_Not(id);
+                if (live == 0) live = PyDict_Contains(l->orders, id);
+            }
+            if (live < 0) {
+                rc = -1;
+            } else if (live) {
+                r = PyObject_CallMethodOneArg(acc->history, s_append, old);
+                rc = r == NULL ? -1 : 0;
+                Py_XDECREF(r);
+            } else {
+                rc = PyDict_DelItem(acc->orders, old);
+            }
+        }
+        Py_DECREF(old);
+        if (rc < 0) return -1;
+    }
+    return 0;
 }
 
 /* str(v) of an int64, without the general formatting machinery */
@@ -408,7 +457,7 @@ static int events(Lane *l, int cmd, Order *o, PyObject *cl, PyObject *orig) {
         Account *acc = (Account *)o->account;
         PyObject *old = o->cl_ord_id; /* the reference moves to the report's OrigClOrdID */
         o->cl_ord_id = Py_NewRef(cl);
-        if (PyDict_SetItem(acc->orders, cl, (PyObject *)o) < 0 || PyDict_DelItem(l->orders, o->order_id) < 0) {
+        if (remember(l, acc, cl, (PyObject *)o) < 0 || PyDict_DelItem(l->orders, o->order_id) < 0) {
             Py_DECREF(old);
             goto done;
         }
@@ -484,7 +533,7 @@ static int new_order(Lane *l, Account *acc, PyObject *msg) {
     if ((now = PyObject_CallNoArgs(l->clock_now)) == NULL) goto done;
     if (bump(l->metrics, s_new_orders) < 0) goto done;
     if ((o = order_new((PyObject *)acc, cl, symbol_id, side, qty, ticks, order_type)) == NULL) goto done;
-    if (PyDict_SetItem(acc->orders, cl, (PyObject *)o) < 0) goto done;
+    if (remember(l, acc, cl, (PyObject *)o) < 0) goto done;
     coid = Py_NewRef(acc->next_client_order_id);
     if ((next = PyNumber_Add(coid, one)) == NULL) goto done;
     Py_SETREF(acc->next_client_order_id, next);
@@ -595,6 +644,7 @@ static PyMethodDef Lane_methods[] = {
 static PyMemberDef Lane_members[] = {
     {"last_seq", T_LONGLONG, offsetof(Lane, last_seq), 0, "the last command's sequence number"},
     {"exec_id", T_LONGLONG, offsetof(Lane, exec_id), 0, "the last ExecID given"},
+    {"history_limit", T_LONGLONG, offsetof(Lane, history_limit), 0, "ClOrdIDs remembered per session"},
     {NULL, 0, 0, 0, NULL},
 };
 
@@ -623,13 +673,20 @@ PyMODINIT_FUNC PyInit__lane(void) {
     } names[] = {{&s_state, "state"},         {&s_msg_type, "msg_type"},   {&s_fields, "_fields"},
                  {&s_send_report, "send_report"}, {&s_new_orders, "new_orders"}, {&s_cancels, "cancels"},
                  {&s_D, "D"},                 {&s_F, "F"},                 {&s_zero_text, "0"},
-                 {&s_canceled_text, "4"}};
+                 {&s_canceled_text, "4"},     {&s_append, "append"},       {&s_popleft, "popleft"}};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) {
         if (*names[i].slot == NULL && (*names[i].slot = PyUnicode_InternFromString(names[i].text)) == NULL)
             return NULL;
     }
     if (zero == NULL && (zero = PyLong_FromLong(0)) == NULL) return NULL;
     if (one == NULL && (one = PyLong_FromLong(1)) == NULL) return NULL;
+    if (deque_type == NULL) {
+        PyObject *collections = PyImport_ImportModule("collections");
+        if (collections == NULL) return NULL;
+        deque_type = PyObject_GetAttrString(collections, "deque");
+        Py_DECREF(collections);
+        if (deque_type == NULL) return NULL;
+    }
     if (PyType_Ready(&OrderType) < 0 || PyType_Ready(&AccountType) < 0 || PyType_Ready(&LaneType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&lane_module);

@@ -73,7 +73,12 @@ class SessionSpec(_Config):
 
 
 class FixConfig(_Config):
-    """The FIX acceptor. ``port`` 0 picks a free port (logged at start-up)."""
+    """The FIX acceptor. ``port`` 0 picks a free port (logged at start-up).
+
+    ``max_stored_messages``: sent messages each session keeps for ResendRequest.
+    ``max_cl_ord_ids``: ClOrdIDs each session's table remembers: every live order's, and closed
+    orders' newest first up to this many in all (duplicates and late cancels; docs/venue.md).
+    """
 
     host: str = "127.0.0.1"
     port: int = 9878
@@ -82,6 +87,7 @@ class FixConfig(_Config):
     test_request_grace: float = 0.5
     logon_timeout_s: float = 10.0
     max_stored_messages: int = 200_000
+    max_cl_ord_ids: int = 100_000
 
 
 class FeedConfig(_Config):
@@ -191,6 +197,8 @@ def parse_config(data: dict, where: str = "config") -> VenueConfig:
         )
     if not 0 <= config.fix.port < 65536:
         raise ConfigError(f"{where}: fix.port must be 0..65535, got {config.fix.port}")
+    if config.fix.max_cl_ord_ids < 1:
+        raise ConfigError(f"{where}: fix.max_cl_ord_ids must be at least 1, got {config.fix.max_cl_ord_ids}")
     seen = set()
     for i, s in enumerate(config.fix.sessions):
         pair = (s.target_comp_id, s.sender_comp_id)

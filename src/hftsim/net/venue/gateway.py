@@ -44,7 +44,7 @@ from hftsim.net.fix.session import FixSession, SessionState
 from hftsim.net.venue._lane import Account, Lane
 from hftsim.net.venue._lane import Order as _Order
 
-__all__ = ["Account", "Gateway", "ORD_REJ_REASON"]
+__all__ = ["Account", "Gateway", "HISTORY_LIMIT", "ORD_REJ_REASON"]
 
 #: OrdRejReason (103) for each engine RejectReason; Text (58) carries the engine's reason name
 ORD_REJ_REASON: dict[int, int] = {
@@ -79,8 +79,11 @@ _LIMIT = OrderType.LIMIT
 # symbol_id, side, order_qty, price_ticks, order_type).
 #
 # Account (compiled, same file): application state of one session: owner_id, state, orders (its
-# ClOrdID table), next_client_order_id (from 1), is_drop_copy; made as Account(owner_id, state,
-# is_drop_copy).
+# ClOrdID table), next_client_order_id (from 1), is_drop_copy, history (the ClOrdIDs put in orders,
+# oldest first); made as Account(owner_id, state, is_drop_copy).
+
+#: ClOrdIDs each session remembers by default (Gateway ``history_limit``, ``fix.max_cl_ord_ids``)
+HISTORY_LIMIT = 100_000
 
 
 class Gateway:
@@ -98,6 +101,9 @@ class Gateway:
         lane: take plain new orders and cancels through the compiled lane (``_lane.c``) when the
             engine is the compiled one and the publisher takes bytes; False runs everything here.
             Either way the same bytes go out and the same state is left (tests/unit/venue).
+        history_limit: ClOrdIDs each session's table remembers (:meth:`_remember`): every live
+            order's, and the newest of closed orders' up to this many in all. A duplicate of a
+            forgotten ClOrdID is a new order, a cancel naming one an unknown order.
     """
 
     def __init__(
@@ -108,6 +114,7 @@ class Gateway:
         publisher=None,
         metrics: Counter | None = None,
         lane: bool = True,
+        history_limit: int = HISTORY_LIMIT,
     ) -> None:
         self.engine = engine
         self.instruments: tuple[Instrument, ...] = engine.instruments
@@ -176,6 +183,7 @@ class Gateway:
             avg_px=self._avg_px,
             limit=_LIMIT,
         )
+        self._lane.history_limit = history_limit
         self._lane_wanted = lane and type(self) is Gateway and engine.__class__ is MatchingEngine
         self.publisher = publisher  # installs the lane when it can take the commands
 
@@ -207,6 +215,11 @@ class Gateway:
     @last_seq.setter
     def last_seq(self, seq: int) -> None:
         self._lane.last_seq = seq
+
+    @property
+    def history_limit(self) -> int:
+        """ClOrdIDs each session remembers (the ``history_limit`` argument)."""
+        return self._lane.history_limit
 
     @property
     def _exec_id(self) -> int:
@@ -254,6 +267,32 @@ class Gateway:
         """The next sequence number and the time :meth:`on_message` took up the request."""
         self.last_seq += 1
         return self.last_seq, self._now_ns
+
+    def _remember(self, account: Account, cl_ord_id: str, order: _Order) -> None:
+        """``account.orders[cl_ord_id] = order``, the table bounded by ``history_limit``.
+
+        Each ClOrdID put in the table joins the account's history; past the limit the oldest are
+        taken off it (two at most per call): a closed order's ClOrdID is forgotten, a live one's
+        goes to the back. The table holds every live order, and closed orders' ClOrdIDs for
+        duplicates and late cancels as long as there is room, without growing with the day (a
+        table of millions of entries cost memory and a pause of tens of ms at each doubling).
+        """
+        orders = account.orders
+        orders[cl_ord_id] = order
+        history = account.history
+        history.append(cl_ord_id)
+        limit = self._lane.history_limit
+        for _ in range(2):
+            if len(history) <= limit:
+                break
+            old = history.popleft()
+            held = orders.get(old)
+            if held is None:
+                continue  # forgotten already (a refused order's)
+            if held.order_id == 0 or held.order_id in self._orders:
+                history.append(old)
+            else:
+                del orders[old]
 
     def _ticks(self, symbol_id: int, price: str) -> int | None:
         cache = self._ticks_cache[symbol_id]
@@ -323,7 +362,7 @@ class Gateway:
                 self._reject_new(order, 99, f"price {price} is not on the tick grid", now_ns)
                 return
             order.price_ticks = price_ticks
-        account.orders[cl_ord_id] = order
+        self._remember(account, cl_ord_id, order)
         client_order_id = account.next_client_order_id
         account.next_client_order_id = client_order_id + 1
         seq, ts = self._stamp()
@@ -476,7 +515,7 @@ class Gateway:
         if self._kind == _CANCEL and self._pending is order:
             orig = order.cl_ord_id
             order.cl_ord_id = self._request_cl_ord_id
-            order.account.orders[order.cl_ord_id] = order
+            self._remember(order.account, order.cl_ord_id, order)
         if leaves:
             order.order_qty -= rec[7]
             self._report(order, _RESTATED, order.status, leaves, rec[1], text=RejectReason(rec[15]).name)
@@ -497,7 +536,7 @@ class Gateway:
         order = self._orders[rec[2]]
         orig = order.cl_ord_id
         order.cl_ord_id = self._request_cl_ord_id
-        order.account.orders[order.cl_ord_id] = order
+        self._remember(order.account, order.cl_ord_id, order)
         order.price_ticks = rec[6]
         order.order_qty = order.cum_qty + rec[8]
         self._report(order, ExecType.REPLACED, order.status, rec[8], rec[1], orig_cl_ord_id=orig)

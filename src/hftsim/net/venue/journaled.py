@@ -30,7 +30,7 @@ from hftsim.journal import JournaledVenue
 from hftsim.matching.engine import MatchingEngine
 from hftsim.net.fix.codec import FixMessage
 from hftsim.net.fix.session import FixSession, SessionState
-from hftsim.net.venue.gateway import _CANCEL, _NEW, _REPLACE, Gateway, _Order
+from hftsim.net.venue.gateway import _CANCEL, _NEW, _REPLACE, HISTORY_LIMIT, Gateway, _Order
 from hftsim.net.venue.sessionlog import CommandNote, Note, Reservation, SessionLog
 
 __all__ = ["JournaledGateway", "RESERVE_BLOCK", "RESERVE_MARGIN"]
@@ -105,8 +105,9 @@ class JournaledGateway(Gateway):
         metrics: Counter | None = None,
         *,
         epoch: int = 0,
+        history_limit: int = HISTORY_LIMIT,
     ) -> None:
-        super().__init__(engine, clock, sessions, publisher, metrics)
+        super().__init__(engine, clock, sessions, publisher, metrics, history_limit=history_limit)
         self.epoch = epoch
         self.states: list[SessionState] = [state for state, _ in sessions]
         self._index = {(s.local_comp_id, s.remote_comp_id): i for i, s in enumerate(self.states)}
@@ -228,7 +229,7 @@ class JournaledGateway(Gateway):
         self._begin_command(seq)
         if kind == _NEW_K:
             order = _Order(account, cl, rec[7], rec[9], rec[5], rec[4], rec[10])
-            account.orders[cl] = order
+            self._remember(account, cl, order)
             account.next_client_order_id = rec[3] + 1
             self._kind, self._pending = _NEW, order
         else:
@@ -270,7 +271,7 @@ class JournaledGateway(Gateway):
             return index[key]
 
         accounts = [
-            [acc.next_client_order_id, [[cl, ref(o)] for cl, o in acc.orders.items()]]
+            [acc.next_client_order_id, [[cl, ref(o)] for cl, o in acc.orders.items()], list(acc.history)]
             for acc in self._account_at
         ]
         live = [[oid, ref(o)] for oid, o in self._orders.items()]
@@ -290,9 +291,11 @@ class JournaledGateway(Gateway):
             order = _Order(self._account_at[acc_i], cl, sym, side, qty, px, otype)
             order.order_id, order.cum_qty, order.notional_ticks, order.status = oid, cum, notional, status
             orders.append(order)
-        for acc, (next_id, ids) in zip(self._account_at, data["accounts"]):
+        for acc, (next_id, ids, *history) in zip(self._account_at, data["accounts"]):
             acc.next_client_order_id = next_id
             acc.orders = {cl: orders[i] for cl, i in ids}
+            acc.history.clear()  # the ClOrdIDs in the order they were put in (older snapshots: table order)
+            acc.history.extend(history[0] if history else acc.orders)
         self._orders = {oid: orders[i] for oid, i in data["live"]}
         for state, (next_in, next_out) in zip(self.states, data["sessions"]):
             state.next_in, state.next_out = next_in, next_out

@@ -180,7 +180,9 @@ class VenueServer:
             sessions = [
                 (self.store.get(s.target_comp_id, s.sender_comp_id), s.drop_copy) for s in config.fix.sessions
             ]
-            gateway = Gateway(engine, self.clock, sessions, publisher, self.metrics)
+            gateway = Gateway(
+                engine, self.clock, sessions, publisher, self.metrics, history_limit=config.fix.max_cl_ord_ids
+            )
         else:
             self.metrics = gateway.metrics
             self.store = store
