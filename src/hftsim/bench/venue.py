@@ -212,7 +212,9 @@ def run(quick: bool = False, rates: tuple[int, ...] = RATES) -> dict:
         ``rtt_p50_us_10k``, ``rtt_p99_us_10k``, ``rtt_p99_us_50k``, ``max_sustained_msgs_per_s``
         (highest offered rate with nothing dropped and acks keeping up; 0 if none), and per rate
         ``achieved_msgs_per_s_<k>``, ``ack_msgs_per_s_<k>``, ``rtt_p50_us_<k>``, ``rtt_p99_us_<k>``,
-        ``rtt_max_us_<k>``, ``lost_orders_<k>``, ``unsent_msgs_<k>``, ``sustained_<k>``; plus
+        ``rtt_max_us_<k>``, ``lost_orders_<k>``, ``unsent_msgs_<k>``, ``sustained_<k>``,
+        ``rtt_rx_p50_us_<k>`` and ``rtt_rx_p99_us_<k>`` (the same round trips ended when the kernel
+        received the ack, not when the client read it: the client's own delays left out); plus
         ``event_loop`` (the venue's) and ``duration_s`` per rate.
 
         The venue runs with its metrics, dashboard and consumer queues on (``--dashboard-port 0``),
@@ -286,6 +288,8 @@ def run(quick: bool = False, rates: tuple[int, ...] = RATES) -> dict:
         ordered[f"unsent_msgs_{k}"] = r.unsent_msgs
         ordered[f"max_send_lag_us_{k}"] = r.max_send_lag_us
         ordered[f"sustained_{k}"] = r.is_sustained
+        ordered[f"rtt_rx_p50_us_{k}"] = r.rtt_rx_p50_us
+        ordered[f"rtt_rx_p99_us_{k}"] = r.rtt_rx_p99_us
     lk = f"{low // 1000}k"
     ordered[f"rtt_p50_us_{lk}_no_busy_poll"] = sleeping[low].rtt_p50_us
     ordered[f"rtt_p99_us_{lk}_no_busy_poll"] = sleeping[low].rtt_p99_us

@@ -11,7 +11,10 @@
  *
  * Clocks: schedule, send_ns, ack_ns and every *_ns member are CLOCK_MONOTONIC nanoseconds, the clock
  * behind time.perf_counter_ns() on Linux, so they compare with the Python client's stamps. Only the
- * FIX timestamps (52, 60) read CLOCK_REALTIME.
+ * FIX timestamps (52, 60) read CLOCK_REALTIME. With an rx_ns array (Linux), rx_ns[k] is when the
+ * kernel received the bytes that carried order k's ack (SO_TIMESTAMPNS, the receive time of the last
+ * segment each recvmsg() read, moved from CLOCK_REALTIME to CLOCK_MONOTONIC by the offset of the two
+ * at the start of run()): the round trip without the time this process took to read it.
  *
  * Hand-off to Python: the loop handles one kind of incoming message itself, an in-sequence
  * ExecutionReport that FixSession.receive would pass straight to the application (valid frame and
@@ -43,6 +46,7 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/uio.h>
 #include <time.h>
 #ifndef MSG_NOSIGNAL
 #define MSG_NOSIGNAL 0
@@ -70,8 +74,9 @@ typedef struct {
     char is_finished, is_sending_done, has_views;
     double interval_ns;
     long long total, n_orders, time_limit_ns, drain_timeout_ns, spin_ns, max_body;
-    Py_buffer send_view, ack_view;
-    int64_t *send_ns, *ack_ns;
+    Py_buffer send_view, ack_view, rx_view;
+    int64_t *send_ns, *ack_ns, *rx_ns;  /* rx_ns: NULL without kernel receive stamps */
+    long long rx_stamp_ns, rx_offset_ns; /* the last read's kernel stamp (monotonic); realtime - monotonic */
     /* schedule and session state (exposed as members) */
     long long t0_ns, end_ns, sent, max_lag_ns, last_send_ns, drain_deadline_ns;
     long long next_out_seq, next_in_seq;
@@ -288,6 +293,7 @@ static void count_report(Runner *r, const char *exec_type, size_t exec_type_len,
             long long k = parse_digits(cl_ord_id + r->prefix_len, cl_ord_id_len - r->prefix_len);
             if (k >= 0 && k < r->n_orders && r->ack_ns[k] == 0) { /* the first ack counts */
                 r->ack_ns[k] = recv_ns;
+                if (r->rx_ns != NULL) r->rx_ns[k] = r->rx_stamp_ns ? r->rx_stamp_ns : recv_ns;
                 r->acked++;
             }
         }
@@ -427,7 +433,29 @@ static int read_input(Runner *r) {
             r->in_off = 0;
         }
         size_t room = r->in_cap - r->in_len; /* > 0: a partial frame never fills in_cap (see init) */
-        ssize_t n = recv(r->fd, r->in + r->in_len, room, 0);
+        ssize_t n;
+        if (r->rx_ns != NULL) {
+            struct iovec iov = {.iov_base = r->in + r->in_len, .iov_len = room};
+            union {
+                char buf[CMSG_SPACE(sizeof(struct timespec))];
+                struct cmsghdr align;
+            } control;
+            struct msghdr msg = {.msg_iov = &iov, .msg_iovlen = 1, .msg_control = control.buf,
+                                 .msg_controllen = sizeof control.buf};
+            n = recvmsg(r->fd, &msg, 0);
+            r->rx_stamp_ns = 0;
+            for (struct cmsghdr *c = CMSG_FIRSTHDR(&msg); n > 0 && c != NULL; c = CMSG_NXTHDR(&msg, c)) {
+#ifdef SCM_TIMESTAMPNS
+                if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SCM_TIMESTAMPNS) {
+                    struct timespec ts;
+                    memcpy(&ts, CMSG_DATA(c), sizeof ts);
+                    r->rx_stamp_ns = (long long)ts.tv_sec * 1000000000LL + ts.tv_nsec - r->rx_offset_ns;
+                }
+#endif
+            }
+        } else {
+            n = recv(r->fd, r->in + r->in_len, room, 0);
+        }
         if (n > 0) {
             long long now = mono_ns();
             r->last_recv_ns = now;
@@ -549,6 +577,7 @@ static PyObject *Runner_run(Runner *r, PyObject *Py_UNUSED(ignored)) {
         r->t0_ns = mono_ns();
         r->end_ns = r->t0_ns + r->time_limit_ns;
     }
+    r->rx_offset_ns = clock_ns(CLOCK_REALTIME) - mono_ns();
     PyThreadState *thread = PyEval_SaveThread();
     int st = run_loop(r, &thread);
     PyEval_RestoreThread(thread);
@@ -602,6 +631,7 @@ static PyObject *Runner_count_report(Runner *r, PyObject *args) {
     Py_buffer exec_type = {0}, cl_ord_id = {0};
     long long recv_ns;
     if (!PyArg_ParseTuple(args, "z*z*L", &exec_type, &cl_ord_id, &recv_ns)) return NULL;
+    r->rx_stamp_ns = 0; /* read by the Python session: no kernel stamp of its own */
     count_report(r, exec_type.buf, (size_t)exec_type.len, cl_ord_id.buf, (size_t)cl_ord_id.len, recv_ns);
     if (exec_type.obj) PyBuffer_Release(&exec_type);
     if (cl_ord_id.obj) PyBuffer_Release(&cl_ord_id);
@@ -646,6 +676,8 @@ static void Runner_release(Runner *r) {
     if (r->has_views) {
         PyBuffer_Release(&r->send_view);
         PyBuffer_Release(&r->ack_view);
+        if (r->rx_ns != NULL) PyBuffer_Release(&r->rx_view);
+        r->rx_ns = NULL;
         r->has_views = 0;
     }
     PyMem_RawFree(r->out);
@@ -663,18 +695,18 @@ static int Runner_init(Runner *r, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"fd", "sender_comp_id", "target_comp_id", "next_out_seq", "next_in_seq",
                              "rate_msgs_per_s", "total_msgs", "time_limit_ns", "drain_timeout_ns", "prefix",
                              "symbol", "price", "qty", "cancel_every_order", "send_ns", "ack_ns", "side",
-                             "begin_string", "spin_ns", "max_body_length", NULL};
+                             "begin_string", "spin_ns", "max_body_length", "rx_ns", NULL};
     int fd, cancel_every_order;
     const char *sender, *target, *prefix, *symbol, *price, *side = "1", *begin_string = "FIX.4.4";
     Py_ssize_t sender_n, target_n, prefix_n, symbol_n, price_n, side_n = 1, begin_n = 7;
     long long next_out, next_in, total, time_limit_ns, drain_timeout_ns, qty, spin_ns = 0, max_body = 65536;
     double rate;
-    PyObject *send_obj, *ack_obj;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "is#s#LLdLLLs#s#s#LpOO|s#s#LL", kwlist, &fd, &sender,
+    PyObject *send_obj, *ack_obj, *rx_obj = Py_None;
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "is#s#LLdLLLs#s#s#LpOO|s#s#LLO", kwlist, &fd, &sender,
                                      &sender_n, &target, &target_n, &next_out, &next_in, &rate, &total,
                                      &time_limit_ns, &drain_timeout_ns, &prefix, &prefix_n, &symbol, &symbol_n,
                                      &price, &price_n, &qty, &cancel_every_order, &send_obj, &ack_obj, &side,
-                                     &side_n, &begin_string, &begin_n, &spin_ns, &max_body))
+                                     &side_n, &begin_string, &begin_n, &spin_ns, &max_body, &rx_obj))
         return -1;
     Runner_release(r);
     if (fd < 0 || !(rate > 0) || total < 0 || time_limit_ns < 0 || drain_timeout_ns < 0 || qty <= 0 ||
@@ -726,6 +758,24 @@ static int Runner_init(Runner *r, PyObject *args, PyObject *kwds) {
     if (take_array(ack_obj, "ack_ns", r->n_orders, &r->ack_view, &r->ack_ns) < 0) {
         PyBuffer_Release(&r->send_view);
         return -1;
+    }
+    r->rx_stamp_ns = r->rx_offset_ns = 0;
+    if (rx_obj != Py_None) {
+#ifdef SO_TIMESTAMPNS
+        int on = 1;
+        if (setsockopt(fd, SOL_SOCKET, SO_TIMESTAMPNS, &on, sizeof on) < 0) {
+            PyErr_SetFromErrno(PyExc_OSError);
+        } else if (take_array(rx_obj, "rx_ns", r->n_orders, &r->rx_view, &r->rx_ns) == 0) {
+            r->has_views = 1;
+        }
+#else
+        PyErr_SetString(PyExc_ValueError, "rx_ns: kernel receive timestamps (SO_TIMESTAMPNS) need Linux");
+#endif
+        if (r->rx_ns == NULL) {
+            PyBuffer_Release(&r->send_view);
+            PyBuffer_Release(&r->ack_view);
+            return -1;
+        }
     }
     r->has_views = 1;
     if (grow(&r->in, &r->in_cap, (size_t)max_body + 64 + 4 * RECV_MIN) < 0 ||

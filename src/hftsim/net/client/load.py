@@ -22,6 +22,7 @@ Both stamp with CLOCK_MONOTONIC (``perf_counter_ns`` on Linux), so their figures
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from typing import NamedTuple
 
@@ -73,6 +74,10 @@ class LoadResult(msgspec.Struct, frozen=True, kw_only=True):
     drain_ms: float
     is_sustained: bool
     engine: str = "python"  # which engine sent and received: "c" or "python"
+    #: the same round trips ended when the kernel received the ack (SO_TIMESTAMPNS), not when this
+    #: process read it: without the client's own scheduling delays (engine "c" on Linux, else nan)
+    rtt_rx_p50_us: float = float("nan")
+    rtt_rx_p99_us: float = float("nan")
 
 
 def default_engine() -> str:
@@ -122,6 +127,7 @@ async def run_load(
     n_orders = (total + step - 1) // step
     send_ns = np.zeros(n_orders, dtype=np.int64)
     ack_ns = np.zeros(n_orders, dtype=np.int64)
+    rx_ns = np.zeros(n_orders, dtype=np.int64)  # kernel receive stamps (compiled runner only)
     prefix = f"L{time.time_ns() % 10**12:x}-"
     plen = len(prefix)
     counts = {"rejected": 0, "canceled": 0}
@@ -160,7 +166,7 @@ async def run_load(
     )
     if engine == "c":
         runner, sending = await _run_compiled(
-            client, ack_ns=ack_ns, drain_timeout_s=drain_timeout_s, **schedule
+            client, ack_ns=ack_ns, rx_ns=rx_ns, drain_timeout_s=drain_timeout_s, **schedule
         )
     else:
         sending = await send_open_loop(client, **schedule)
@@ -189,6 +195,14 @@ async def run_load(
         last_send_ns,
         step,
     )
+    if engine == "c":
+        warm = warmup_msgs // step
+        rx, sent_ns = rx_ns[warm:sent_orders], send_ns[warm:sent_orders]
+        rtt_rx_us = (rx[rx > 0] - sent_ns[rx > 0]) / 1e3
+        if rtt_rx_us.size:
+            p50, p99 = np.percentile(rtt_rx_us, [50, 99])
+            rx_figures = {"rtt_rx_p50_us": round(float(p50), 1), "rtt_rx_p99_us": round(float(p99), 1)}
+            result = msgspec.structs.replace(result, **rx_figures)
     return msgspec.structs.replace(result, engine=engine)
 
 
@@ -202,6 +216,7 @@ async def _run_compiled(
     drain_timeout_s: float,
     send_ns: np.ndarray,
     ack_ns: np.ndarray,
+    rx_ns: np.ndarray | None,
     symbol: str,
     price: str,
     qty: int,
@@ -243,6 +258,7 @@ async def _run_compiled(
         send_ns=send_ns,
         ack_ns=ack_ns,
         spin_ns=_C_SPIN_NS,
+        rx_ns=rx_ns if sys.platform == "linux" else None,
     )
     client.on_message = lambda msg, recv_ns: _count_report(runner, msg, recv_ns)
     transport.pause_reading()
