@@ -2,8 +2,8 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-CSRC   := $(sort $(wildcard src/hftsim/*/*.c src/hftsim/*/*/*.c))
-# the install is redone when the project's metadata or any compiled source changes
+CSRC   := $(sort $(wildcard src/hftsim/*/*.c src/hftsim/*/*/*.c src/hftsim/*/*.h))
+# the install is redone when the project's metadata or any compiled source or header changes
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml setup.py $(CSRC) | cksum | cut -d' ' -f1)
 
 .PHONY: install demo test test-fast bench lint clean

@@ -3,18 +3,21 @@ record); the rest is in pyproject.toml."""
 
 from setuptools import Extension, setup
 
+_RECORDS = ["src/hftsim/matching/records.h"]  # the packed record layouts the engine's readers share
 _FLAGS = ["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
           "-Wno-missing-field-initializers", "-Wno-cast-function-type"]
 
 setup(
     ext_modules=[
-        Extension("hftsim.matching._core", sources=["src/hftsim/matching/_core.c"], extra_compile_args=_FLAGS),
+        Extension("hftsim.matching._core", sources=["src/hftsim/matching/_core.c"], depends=_RECORDS,
+                  extra_compile_args=_FLAGS),
         Extension("hftsim.net.fix._fastfix", sources=["src/hftsim/net/fix/_fastfix.c"],
                   extra_compile_args=_FLAGS),
         Extension("hftsim.monitor._hdr", sources=["src/hftsim/monitor/_hdr.c"], extra_compile_args=_FLAGS),
         Extension("hftsim.net.feed._translate", sources=["src/hftsim/net/feed/_translate.c"],
+                  depends=_RECORDS, extra_compile_args=_FLAGS),
+        Extension("hftsim.net.venue._lane", sources=["src/hftsim/net/venue/_lane.c"], depends=_RECORDS,
                   extra_compile_args=_FLAGS),
-        Extension("hftsim.net.venue._lane", sources=["src/hftsim/net/venue/_lane.c"], extra_compile_args=_FLAGS),
         Extension("hftsim.net.client._loadgen", sources=["src/hftsim/net/client/_loadgen.c"],
                   extra_compile_args=_FLAGS),
     ]

@@ -24,18 +24,7 @@
 #include <stdint.h>
 #include <string.h>
 
-/* EVENT_DTYPE (hftsim/core/arrays.py), as hftsim/matching/_core.c writes it */
-typedef struct {
-    int64_t cmd_seq, ts_event, order_id, contra_order_id, client_order_id, exec_id, price_ticks, qty,
-        leaves_qty;
-    int32_t owner_id, symbol_id, level_orders;
-    uint8_t kind;
-    int8_t side, aggressor_side;
-    uint8_t reason, flags;
-    uint8_t pad[7];
-} Ev;
-
-enum { EV_ACCEPTED = 1, EV_REJECTED = 2, EV_CANCELED = 4, EV_TRADE = 7, EV_BOOK_DELTA = 8 };
+#include "../../matching/records.h"
 
 #define NS_PER_DAY 86400000000000LL
 #define ADD_ORDER_LEN 36

@@ -28,19 +28,9 @@
 #include <stdint.h>
 #include <string.h>
 
-/* EVENT_DTYPE (hftsim/core/arrays.py), as hftsim/matching/_core.c writes it */
-typedef struct {
-    int64_t cmd_seq, ts_event, order_id, contra_order_id, client_order_id, exec_id, price_ticks, qty,
-        leaves_qty;
-    int32_t owner_id, symbol_id, level_orders;
-    uint8_t kind;
-    int8_t side, aggressor_side;
-    uint8_t reason, flags;
-    uint8_t pad[7];
-} Ev;
+#include "../../matching/records.h"
 
-enum { EV_ACCEPTED = 1, EV_CANCELED = 4, EV_TRADE = 7, EV_BOOK_DELTA = 8 };
-enum { CMD_NEW = 1, CMD_CANCEL = 2 }; /* gateway.py's _NEW, _CANCEL */
+enum { GW_NEW = 1, GW_CANCEL = 2 }; /* gateway.py's _NEW, _CANCEL */
 
 static PyObject *s_state, *s_msg_type, *s_fields, *s_send_report, *s_new_orders, *s_cancels;
 static PyObject *s_D, *s_F, *s_zero_text, *s_canceled_text, *zero, *one;
@@ -435,14 +425,14 @@ static int events(Lane *l, int cmd, Order *o, PyObject *cl, PyObject *orig) {
     }
     Ev found;
     const Ev *ev = only_event(PyBytes_AS_STRING(raw), PyBytes_GET_SIZE(raw),
-                              cmd == CMD_NEW ? EV_ACCEPTED : EV_CANCELED, &found) ? &found : NULL;
+                              cmd == GW_NEW ? EV_ACCEPTED : EV_CANCELED, &found) ? &found : NULL;
     long long order_id = 0;
-    if (ev != NULL && cmd == CMD_CANCEL) {
+    if (ev != NULL && cmd == GW_CANCEL) {
         order_id = PyLong_AsLongLong(o->order_id);
         if (order_id == -1 && PyErr_Occurred()) goto done;
     }
     PyObject *ts = NULL, *id = NULL;
-    if (ev != NULL && cmd == CMD_NEW) { /* Gateway._on_accepted */
+    if (ev != NULL && cmd == GW_NEW) { /* Gateway._on_accepted */
         if ((id = PyLong_FromLongLong(ev->order_id)) == NULL) goto done;
         Py_SETREF(o->order_id, id);
         if (PyDict_SetItem(l->orders, id, (PyObject *)o) < 0) goto done;
@@ -540,7 +530,7 @@ static int new_order(Lane *l, Account *acc, PyObject *msg) {
     if ((seq = PyLong_FromLongLong(++l->last_seq)) == NULL) goto done;
     PyObject *args[11] = {seq, now, symbol_id, side, order_type, tif, post_only, ticks, qty, acc->owner_id, coid};
     if ((r = call_fast(l->engine_new_order, args, 11)) == NULL) goto done;
-    rc = events(l, CMD_NEW, o, cl, s_zero_text) < 0 ? -1 : 1;
+    rc = events(l, GW_NEW, o, cl, s_zero_text) < 0 ? -1 : 1;
 done:
     Py_DECREF(vals);
     Py_XDECREF((PyObject *)o);
@@ -589,7 +579,7 @@ static int cancel(Lane *l, Account *acc, PyObject *msg) {
         (seq = PyLong_FromLongLong(++l->last_seq)) != NULL) {
         PyObject *args[6] = {seq, now, o->symbol_id, o->order_id, acc->owner_id, zero};
         if ((r = call_fast(l->engine_cancel, args, 6)) != NULL)
-            rc = events(l, CMD_CANCEL, o, cl, orig) < 0 ? -1 : 1;
+            rc = events(l, GW_CANCEL, o, cl, orig) < 0 ? -1 : 1;
     }
     Py_DECREF(o);
 done:
