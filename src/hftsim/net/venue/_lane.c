@@ -10,7 +10,9 @@
  * BOOK_DELTA events are ignored as the Python gateway ignores them) is reported here; any other
  * outcome goes to the gateway's Python event handlers (Gateway._finish) with the same state they
  * would have had. tests/unit/venue/test_gateway_lane.py runs random order flow through a gateway
- * with and without the lane and compares every byte sent and the state left.
+ * with and without the lane and compares every byte sent and the state left. new_order(), cancel()
+ * and events() are longer than this project's functions usually are, on purpose: each shows every
+ * check before the first side effect, and the side effects in the Python handlers' order.
  *
  *   Order(account, cl_ord_id, symbol_id, side, order_qty, price_ticks, order_type)
  *       The gateway's view of one order (what its reports need); order_id, cum_qty and
