@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV   := .venv
 BIN    := $(VENV)/bin
-CSRC   := $(sort $(wildcard src/hftsim/*/*.c src/hftsim/*/*/*.c src/hftsim/*/*.h))
+CSRC   := $(sort $(wildcard src/hftsim/*/*.[ch] src/hftsim/*/*/*.[ch]))
 # the install is redone when the project's metadata or any compiled source or header changes
 STAMP  := $(VENV)/.installed-$(shell cat pyproject.toml setup.py $(CSRC) | cksum | cut -d' ' -f1)
 

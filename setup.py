@@ -18,7 +18,8 @@ setup(
                   depends=_RECORDS, extra_compile_args=_FLAGS),
         Extension("hftsim.net.venue._lane", sources=["src/hftsim/net/venue/_lane.c"], depends=_RECORDS,
                   extra_compile_args=_FLAGS),
-        Extension("hftsim.net.client._loadgen", sources=["src/hftsim/net/client/_loadgen.c"],
-                  extra_compile_args=_FLAGS),
+        Extension("hftsim.net.client._loadgen",
+                  sources=["src/hftsim/net/client/_loadgen.c", "src/hftsim/net/client/_loadgen_loop.c"],
+                  depends=["src/hftsim/net/client/_loadgen.h"], extra_compile_args=_FLAGS),
     ]
 )
