@@ -9,8 +9,9 @@ _FLAGS = ["-O3", "-std=c11", "-Wall", "-Wextra", "-Wno-unused-parameter",
 
 setup(
     ext_modules=[
-        Extension("hftsim.matching._core", sources=["src/hftsim/matching/_core.c"], depends=_RECORDS,
-                  extra_compile_args=_FLAGS),
+        Extension("hftsim.matching._core",
+                  sources=["src/hftsim/matching/_core.c", "src/hftsim/matching/_book.c"],
+                  depends=[*_RECORDS, "src/hftsim/matching/_core.h"], extra_compile_args=_FLAGS),
         Extension("hftsim.net.fix._fastfix", sources=["src/hftsim/net/fix/_fastfix.c"],
                   extra_compile_args=_FLAGS),
         Extension("hftsim.monitor._hdr", sources=["src/hftsim/monitor/_hdr.c"], extra_compile_args=_FLAGS),

@@ -1,7 +1,7 @@
 """The naive twin: a small, obviously correct matching engine that specifies the semantics. Cold path.
 
 Property tests drive it and the compiled engine with the same random command streams and compare
-every event and the final books. Where this file and ``hftsim/matching/_core.c`` disagree, this file
+every event and the final books. Where this file and ``hftsim/matching/_book.c`` disagree, this file
 is right by definition.
 
 The rules, in the order events are emitted:

@@ -1,7 +1,7 @@
 """Numpy record layouts for bulk commands and events. Cold path (layouts used by hot-path kernels).
 
 One dtype per record kind. The layouts are packed little-endian and mirrored field for field by
-the C structs in ``hftsim/matching/_core.c``; a test checks the two agree.
+the C structs in ``hftsim/matching/records.h``; a test checks the two agree.
 
 Field meanings of :data:`EVENT_DTYPE` per :class:`~hftsim.core.enums.EventKind`:
 
