@@ -8,7 +8,9 @@ session receives, every record published, the counters and the state left must b
 
 from __future__ import annotations
 
+import gc
 import random
+import weakref
 
 import pytest
 
@@ -238,3 +240,19 @@ def test_compiled_order_and_account_keep_their_fields():
     assert order.cum_qty == 4
     with pytest.raises(AttributeError):
         order.other = 1  # fixed fields, like __slots__
+
+
+def test_compiled_order_and_account_cycles_are_collected():
+    account = Account(1, "state", False)
+    order = _Order(account, "c1", 0, 1, 10, 100, 1)
+    account.orders["c1"] = order  # account -> orders -> order -> account
+    assert account in gc.get_referents(order) and account.orders in gc.get_referents(account)
+    class Marker:
+        pass
+
+    marker = Marker()
+    account.orders["marker"] = marker  # freed with the cycle, or not at all
+    gone = weakref.ref(marker)
+    del account, order, marker
+    gc.collect()
+    assert gone() is None

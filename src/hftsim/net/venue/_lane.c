@@ -38,6 +38,34 @@ static PyObject *s_state, *s_msg_type, *s_fields, *s_send_report, *s_new_orders,
 static PyObject *s_D, *s_F, *s_zero_text, *s_canceled_text, *zero, *one;
 static PyObject *s_append, *s_popleft, *deque_type;
 
+/* ------------------------------------------------------------------ records of object fields */
+
+/* Order and Account are an object header and object fields only: one traverse, clear and dealloc */
+static PyObject **fields_of(PyObject *self, Py_ssize_t *n) {
+    *n = (Py_TYPE(self)->tp_basicsize - (Py_ssize_t)sizeof(PyObject)) / (Py_ssize_t)sizeof(PyObject *);
+    return (PyObject **)((char *)self + sizeof(PyObject));
+}
+
+static int record_traverse(PyObject *self, visitproc visit, void *arg) {
+    Py_ssize_t n;
+    PyObject **f = fields_of(self, &n);
+    for (Py_ssize_t i = 0; i < n; i++) Py_VISIT(f[i]);
+    return 0;
+}
+
+static int record_clear(PyObject *self) {
+    Py_ssize_t n;
+    PyObject **f = fields_of(self, &n);
+    for (Py_ssize_t i = 0; i < n; i++) Py_CLEAR(f[i]);
+    return 0;
+}
+
+static void record_dealloc(PyObject *self) {
+    PyObject_GC_UnTrack(self);
+    record_clear(self);
+    Py_TYPE(self)->tp_free(self);
+}
+
 /* ------------------------------------------------------------------ Order */
 
 typedef struct {
@@ -49,25 +77,7 @@ typedef struct {
 #define ORDER_FIELDS(X) X(order_id) X(account) X(cl_ord_id) X(symbol_id) X(side) X(order_qty) X(cum_qty) \
     X(notional_ticks) X(price_ticks) X(order_type) X(status)
 
-static int Order_traverse(Order *o, visitproc visit, void *arg) {
-#define VISIT(f) Py_VISIT(o->f);
-    ORDER_FIELDS(VISIT)
-#undef VISIT
-    return 0;
-}
-
-static int Order_clear(Order *o) {
-#define CLEAR(f) Py_CLEAR(o->f);
-    ORDER_FIELDS(CLEAR)
-#undef CLEAR
-    return 0;
-}
-
-static void Order_dealloc(Order *o) {
-    PyObject_GC_UnTrack(o);
-    Order_clear(o);
-    Py_TYPE(o)->tp_free((PyObject *)o);
-}
+_Static_assert(sizeof(Order) == sizeof(PyObject) + 11 * sizeof(PyObject *), "Order: object fields only");
 
 static PyTypeObject OrderType;
 
@@ -113,9 +123,9 @@ static PyTypeObject OrderType = {
     .tp_flags = Py_TPFLAGS_DEFAULT | Py_TPFLAGS_HAVE_GC,
     .tp_doc = "The gateway's view of one order (what FIX reports need and the engine does not keep).",
     .tp_new = Order_tp_new,
-    .tp_dealloc = (destructor)Order_dealloc,
-    .tp_traverse = (traverseproc)Order_traverse,
-    .tp_clear = (inquiry)Order_clear,
+    .tp_dealloc = record_dealloc,
+    .tp_traverse = record_traverse,
+    .tp_clear = record_clear,
     .tp_members = Order_members,
 };
 
@@ -128,25 +138,7 @@ typedef struct {
 
 #define ACCOUNT_FIELDS(X) X(owner_id) X(state) X(orders) X(next_client_order_id) X(is_drop_copy) X(history)
 
-static int Account_traverse(Account *a, visitproc visit, void *arg) {
-#define VISIT(f) Py_VISIT(a->f);
-    ACCOUNT_FIELDS(VISIT)
-#undef VISIT
-    return 0;
-}
-
-static int Account_clear(Account *a) {
-#define CLEAR(f) Py_CLEAR(a->f);
-    ACCOUNT_FIELDS(CLEAR)
-#undef CLEAR
-    return 0;
-}
-
-static void Account_dealloc(Account *a) {
-    PyObject_GC_UnTrack(a);
-    Account_clear(a);
-    Py_TYPE(a)->tp_free((PyObject *)a);
-}
+_Static_assert(sizeof(Account) == sizeof(PyObject) + 6 * sizeof(PyObject *), "Account: object fields only");
 
 static PyTypeObject AccountType;
 
@@ -187,9 +179,9 @@ static PyTypeObject AccountType = {
     .tp_doc = "Application state of one session: owner_id, state, orders (ClOrdID table), "
               "next_client_order_id, is_drop_copy, history (ClOrdIDs in orders, oldest first).",
     .tp_new = Account_tp_new,
-    .tp_dealloc = (destructor)Account_dealloc,
-    .tp_traverse = (traverseproc)Account_traverse,
-    .tp_clear = (inquiry)Account_clear,
+    .tp_dealloc = record_dealloc,
+    .tp_traverse = record_traverse,
+    .tp_clear = record_clear,
     .tp_members = Account_members,
 };
 
