@@ -35,7 +35,7 @@ def _handler_main(conn, n_symbols: int, deadline_s: float) -> None:
         handler = FeedHandler(SESSION, ("127.0.0.1", 0), ("127.0.0.1", 1))
         await handler.start()
         conn.send(handler.feed_address)
-        handler._rerequest_address = tuple(conn.recv())
+        handler.rerequest_address = tuple(conn.recv())
         end = time.monotonic() + deadline_s
         while time.monotonic() < end and not (handler.is_end_of_session and not handler.open_gaps):
             await asyncio.sleep(0.01)

@@ -11,7 +11,6 @@ is bounded: ``duration_s`` of publishing plus at most ``settle_s`` for recovery.
 from __future__ import annotations
 
 import asyncio
-import socket
 import time
 
 import numpy as np
@@ -26,24 +25,20 @@ SESSION = b"STRESS"
 LOSS_GRID = tuple((loss, burst) for loss in (0.01, 0.05, 0.10) for burst in (1.0, 4.0))
 
 
-def _free_udp_port() -> int:
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 async def _feed(commands, instruments, faults: dict, rate: float, duration_s: float, settle_s: float) -> dict:
     from hftsim.matching import MatchingEngine
     from hftsim.net.feed import REF_ORDER_MASK, FeedHandler, FeedPublisher
 
     engine = MatchingEngine(instruments, capacity=1 << 16)
-    rerequest_port = _free_udp_port()
-    handler = FeedHandler(SESSION, ("127.0.0.1", 0), ("127.0.0.1", rerequest_port))
+    handler = FeedHandler(SESSION, ("127.0.0.1", 0), ("127.0.0.1", 1))  # re-request address set below
     await handler.start()
+    # the re-request server binds a free port itself: a port picked here and bound later could be
+    # taken in between (the handler's own sockets got it once: EADDRINUSE)
     publisher = FeedPublisher(
-        instruments, SESSION, [handler.feed_address], rerequest_port, faults=faults, heartbeat_interval_s=0.1
+        instruments, SESSION, [handler.feed_address], 0, faults=faults, heartbeat_interval_s=0.1
     )
     await publisher.start()
+    handler.rerequest_address = publisher.rerequest_address
     i, chunk, n = 0, 16, len(commands)
     start = time.monotonic()
     while (elapsed := time.monotonic() - start) < duration_s and i < n:

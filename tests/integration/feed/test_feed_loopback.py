@@ -63,7 +63,7 @@ async def run_feed(n_commands: int, faults: dict | None, *, drop=None, publisher
         **(publisher_kw or {}),
     )
     await publisher.start()
-    handler._rerequest_address = publisher.rerequest_address
+    handler.rerequest_address = publisher.rerequest_address
     for i in range(0, n_commands, 50):
         for j in range(i, min(i + 50, n_commands)):
             publisher.publish(engine.run_batch(commands[j : j + 1]))
@@ -165,7 +165,7 @@ def test_feed_multicast_loopback_delivers():
         instruments = bench_instruments(1)
         publisher = FeedPublisher(instruments, b"MC", [(group[0], port)], 0, multicast_ttl=0)
         await publisher.start()
-        handler._rerequest_address = publisher.rerequest_address
+        handler.rerequest_address = publisher.rerequest_address
         try:
             await wait_until(lambda: handler.book.stocks, timeout_s=1.0)
         except TimeoutError:

@@ -134,6 +134,16 @@ class FeedHandler:
             return self._feed_address
         return self._feed_address[0], self._feed_transport.get_extra_info("sockname")[1]
 
+    @property
+    def rerequest_address(self) -> tuple[str, int]:
+        """The (host, port) re-requests go to; it may change after :meth:`start`, for a publisher
+        that bound a free port only when it started (``FeedPublisher.rerequest_address``)."""
+        return self._rerequest_address
+
+    @rerequest_address.setter
+    def rerequest_address(self, address: tuple[str, int]) -> None:
+        self._rerequest_address = (str(address[0]), int(address[1]))
+
     async def start(self) -> None:
         """Open the feed socket (joining a multicast group if given) and the request socket."""
         loop = asyncio.get_running_loop()
