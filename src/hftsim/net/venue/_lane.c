@@ -464,12 +464,18 @@ done:
     return rc;
 }
 
+/* parser(msg._fields): the compiled parser's values or None; NULL on an error */
+static PyObject *parse_fields(PyObject *msg, PyObject *parser) {
+    PyObject *fields = PyObject_GetAttr(msg, s_fields);
+    if (fields == NULL) return NULL;
+    PyObject *vals = PyObject_CallOneArg(parser, fields);
+    Py_DECREF(fields);
+    return vals;
+}
+
 /* 1: taken and applied, 0: not taken (nothing changed), -1: error */
 static int new_order(Lane *l, Account *acc, PyObject *msg) {
-    PyObject *fields = PyObject_GetAttr(msg, s_fields);
-    if (fields == NULL) return -1;
-    PyObject *vals = PyObject_CallOneArg(l->parse_new_order, fields);
-    Py_DECREF(fields);
+    PyObject *vals = parse_fields(msg, l->parse_new_order);
     if (vals == NULL) return -1;
     int rc = 0;
     Order *o = NULL;
@@ -536,10 +542,7 @@ done:
 }
 
 static int cancel(Lane *l, Account *acc, PyObject *msg) {
-    PyObject *fields = PyObject_GetAttr(msg, s_fields);
-    if (fields == NULL) return -1;
-    PyObject *vals = PyObject_CallOneArg(l->parse_cancel, fields);
-    Py_DECREF(fields);
+    PyObject *vals = parse_fields(msg, l->parse_cancel);
     if (vals == NULL) return -1;
     int rc = 0;
     PyObject *now = NULL, *seq = NULL, *r = NULL;
