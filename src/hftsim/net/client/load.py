@@ -196,9 +196,7 @@ async def run_load(
         step,
     )
     if engine == "c":
-        warm = warmup_msgs // step
-        rx, sent_ns = rx_ns[warm:sent_orders], send_ns[warm:sent_orders]
-        rtt_rx_us = (rx[rx > 0] - sent_ns[rx > 0]) / 1e3
+        rtt_rx_us = _rtt_us(send_ns[:sent_orders], rx_ns[:sent_orders], warmup_msgs // step)
         if rtt_rx_us.size:
             p50, p99 = np.percentile(rtt_rx_us, [50, 99])
             rx_figures = {"rtt_rx_p50_us": round(float(p50), 1), "rtt_rx_p99_us": round(float(p99), 1)}
@@ -396,6 +394,13 @@ async def send_open_loop(
     return Sending(t0, sent, max_lag_ns, time.perf_counter_ns())
 
 
+def _rtt_us(send_ns: np.ndarray, stamp_ns: np.ndarray, warm_orders: int) -> np.ndarray:
+    """Round trips in µs of the orders after the warm-up that got a stamp (0: none)."""
+    sent, stamped = send_ns[warm_orders:], stamp_ns[warm_orders:]
+    answered = stamped > 0
+    return (stamped[answered] - sent[answered]) / 1e3
+
+
 def _summarise(
     rate: float,
     duration_s: float,
@@ -411,7 +416,7 @@ def _summarise(
     step: int,
 ) -> LoadResult:
     acked = ack_ns > 0
-    rtt_us = (ack_ns[warm_orders:][acked[warm_orders:]] - send_ns[warm_orders:][acked[warm_orders:]]) / 1e3
+    rtt_us = _rtt_us(send_ns, ack_ns, warm_orders)
     pct = np.percentile(rtt_us, [50, 99, 99.9]) if rtt_us.size else np.array([np.nan] * 3)
     last_ack_ns = int(ack_ns.max()) if acked.any() else last_send_ns
     n_acked = int(acked.sum())
