@@ -153,7 +153,6 @@ class Gateway:
         # the command being applied: kind, its order, the request's ClOrdIDs
         self._kind = 0
         self._pending: _Order | None = None
-        self._bytes_publisher: tuple = (None, None)  # (publisher, its publish_bytes or None)
         self._now_ns = 0  # when on_message took up the current request (one clock read per request)
         self._request_cl_ord_id = ""
         self._request_orig_cl_ord_id = ""
@@ -196,6 +195,7 @@ class Gateway:
     def publisher(self, publisher) -> None:
         self._publisher = publisher
         publish_bytes = getattr(publisher, "publish_bytes", None) if publisher is not None else None
+        self._publish_bytes = publish_bytes
         self._lane.set_publisher(publish_bytes)
         if self._lane_wanted and (publisher is None or publish_bytes is not None):
             self.on_message = self._lane.on_message  # the server looks on_message up on the instance
@@ -308,9 +308,7 @@ class Gateway:
         publisher = self._publisher
         if engine.__class__ is MatchingEngine:  # its last_event* are the compiled readers themselves
             if publisher is not None:
-                if publisher is not self._bytes_publisher[0]:  # looked up once per publisher
-                    self._bytes_publisher = (publisher, getattr(publisher, "publish_bytes", None))
-                publish_bytes = self._bytes_publisher[1]
+                publish_bytes = self._publish_bytes  # looked up once, when the publisher was set
                 if publish_bytes is not None:
                     publish_bytes(engine.last_events_bytes())  # packed records, no array
                 else:
