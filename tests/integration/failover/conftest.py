@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -13,6 +12,7 @@ from pathlib import Path
 
 import pytest
 
+from hftsim.net.ports import unused_port
 from hftsim.net.standby.primary import status_of
 
 CONFIG = """
@@ -33,12 +33,6 @@ tick_size = "0.01"
 """
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 def wait_for(condition, timeout_s: float, what: str):
     deadline = time.monotonic() + timeout_s
     while True:
@@ -54,8 +48,8 @@ class Node:
     def __init__(self, base: Path, name: str) -> None:
         self.directory = base / name
         self.log = base / f"{name}.log"
-        self.fix_port = free_port()
-        self.repl_port = free_port()
+        self.fix_port = unused_port()
+        self.repl_port = unused_port()
         self.proc: subprocess.Popen | None = None
 
     def start(self, config: Path, fence: Path, *extra: str, standby_of: Node | None = None) -> Node:

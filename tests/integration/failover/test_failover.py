@@ -12,6 +12,7 @@ import time
 import pytest
 
 from hftsim.net.client.initiator import new_order_body
+from hftsim.net.ports import unused_port
 from hftsim.net.standby.client import FailoverClient
 from hftsim.net.standby.drill import _ClientBook, _journal_facts
 from tests.prometheus_text import scrape
@@ -183,9 +184,7 @@ def test_drill_three_kills_writes_log_csv_json_with_zero_losses(tmp_path):
 
 
 def test_journaled_primary_serves_metrics_with_its_replication_backlog(cluster):
-    from .conftest import free_port
-
-    port = free_port()
+    port = unused_port()
     primary = cluster.start(cluster.node("p"), "--dashboard-port", str(port))
     wait_for(lambda: primary.status().get("role") == "primary", 20, "primary up")
     standby = cluster.start(cluster.node("s"), standby_of=primary)

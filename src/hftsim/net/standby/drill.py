@@ -27,7 +27,6 @@ import logging
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -43,6 +42,7 @@ from hftsim.journal import JournalReader
 from hftsim.matching.engine import MatchingEngine
 from hftsim.net.client.initiator import new_order_body
 from hftsim.net.fix.codec import FixMessage, format_utc_timestamp
+from hftsim.net.ports import unused_port
 from hftsim.net.standby.client import FailoverClient
 from hftsim.net.standby.primary import status_of
 from hftsim.net.venue.sessionlog import CommandNote, SessionLog
@@ -61,12 +61,6 @@ _SUMMARY_KEYS = (
     "max_abs_pnl_delta",
 )
 DrillResult = dict
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 def _config_text(clients: int) -> str:
@@ -264,7 +258,7 @@ async def _drill(
     fence = out_dir / "fence"
     for stale in (fence, fence.with_name("fence.lock")):
         stale.unlink(missing_ok=True)
-    slots = [(_free_port(), _free_port()), (_free_port(), _free_port())]
+    slots = [(unused_port(), unused_port()), (unused_port(), unused_port())]
     all_nodes: list[_Node] = []
 
     def new_node(slot: int) -> _Node:
