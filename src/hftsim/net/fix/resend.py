@@ -5,8 +5,11 @@ session keeps what it sent, at least its last ``max_stored`` messages. As a dict
 380 bytes of memory per ExecutionReport (the bytes object, its int key and the dict slot): 38 MB
 per 100,000 reports, most of a venue's memory growth under load. :class:`ResendStore` keeps the
 bytes in an anonymous temporary file (unlinked when created: nothing is left on disk after the
-process) and an index of 12 bytes per message in memory; the newest 128 KB stay in a buffer, so a
-short session never touches the disk and a resend of recent messages never reads it. Like FIX
+process) and an index of 12 bytes per message in memory; the newest 32 KB stay in a buffer, so a
+short session never touches the disk and a resend of recent messages never reads it. The newest
+messages are indexed and buffered 64 at a time and written 32 KB at a time: each step is then tens
+of µs at most. With 512 messages and 128 KB, indexing took about 90 µs and the write 90-130 µs,
+every 50-100 ms at 10k msgs/s, and the order being answered then waited for both. Like FIX
 engines' file stores, the file holds the session's history. Offsets are positions in one stream of
 everything written; the stream lives in two files at most. When the newer file passes twice the
 size of the live messages (and 64 MB), the older one, whose messages have all been evicted by then
@@ -32,11 +35,11 @@ import numpy as np
 
 __all__ = ["ResendStore"]
 
-_BUFFER_BYTES = 128 << 10  # kept in memory before a write to the file (about 25 µs per write)
+_BUFFER_BYTES = 32 << 10  # kept in memory before a write to the file
 _COMPACT_MIN_BYTES = 64 << 20  # the newer file is never rotated below this size
 _ABSENT = -1
 _EVICT_BLOCK = 4096  # beyond max_stored + this, the oldest go in one pass (amortised, not one per store)
-_TAIL = 512  # the newest messages wait in a list and are indexed this many at a time
+_TAIL = 64  # the newest messages wait in a list and are indexed this many at a time
 
 
 class ResendStore:
