@@ -5,10 +5,14 @@ The venue runs in a subprocess (``python -m hftsim.net.venue serve``, uvloop whe
 free port with one trading session; this process is the client (:func:`hftsim.net.client.run_load`).
 Each offered rate is a separate connection that logs on with ResetSeqNumFlag, sends
 NewOrderSingle / OrderCancelRequest pairs on a fixed schedule for ``duration_s`` and measures
-NewOrderSingle written -> ExecutionReport New read with ``perf_counter_ns``. The client is the
-compiled open-loop runner (:mod:`hftsim.net.client.load`, engine ``"c"``), about 1 µs per message,
-so on a 2-core machine it leaves the venue a core; it spins while sending, as a low-latency client
-does (a halted vCPU takes tens of µs to wake).
+NewOrderSingle written (``perf_counter_ns``) -> ExecutionReport New arrived at the client's socket
+(the kernel's receive stamp, ``SO_TIMESTAMPNS``, on the same clock), as a wire-to-wire measurement
+would: the client's own scheduling is not the venue's latency. The client is the compiled
+open-loop runner (:mod:`hftsim.net.client.load`, engine ``"c"``), about 1 µs per message, so on a
+2-core machine it leaves the venue a core. It spins from 30 µs before each send until the order's
+ack is in (a halted vCPU takes tens of µs to wake) and sleeps in between, so at 10k msgs/s this
+VM's own tasks run on its vCPU rather than preempt the venue; from about 25k msgs/s on it spins all
+the time.
 
 The venue publishes its market-data feed, as in production: unicast to a UDP port on 127.0.0.1
 that this process holds bound and never reads (the kernel discards what overflows its buffer).
@@ -213,8 +217,9 @@ def run(quick: bool = False, rates: tuple[int, ...] = RATES) -> dict:
         (highest offered rate with nothing dropped and acks keeping up; 0 if none), and per rate
         ``achieved_msgs_per_s_<k>``, ``ack_msgs_per_s_<k>``, ``rtt_p50_us_<k>``, ``rtt_p99_us_<k>``,
         ``rtt_max_us_<k>``, ``lost_orders_<k>``, ``unsent_msgs_<k>``, ``sustained_<k>``,
-        ``rtt_rx_p50_us_<k>`` and ``rtt_rx_p99_us_<k>`` (the same round trips ended when the kernel
-        received the ack, not when the client read it: the client's own delays left out); plus
+        ``rtt_read_p50_us_<k>`` and ``rtt_read_p99_us_<k>`` (the same round trips ended when the
+        client read the ack, its own wake-ups included, where the ``rtt_*`` figures end when the
+        ack reached the client's socket: the kernel's receive stamp); plus
         ``event_loop`` (the venue's) and ``duration_s`` per rate.
 
         The venue runs with its metrics, dashboard and consumer queues on (``--dashboard-port 0``),
@@ -288,8 +293,8 @@ def run(quick: bool = False, rates: tuple[int, ...] = RATES) -> dict:
         ordered[f"unsent_msgs_{k}"] = r.unsent_msgs
         ordered[f"max_send_lag_us_{k}"] = r.max_send_lag_us
         ordered[f"sustained_{k}"] = r.is_sustained
-        ordered[f"rtt_rx_p50_us_{k}"] = r.rtt_rx_p50_us
-        ordered[f"rtt_rx_p99_us_{k}"] = r.rtt_rx_p99_us
+        ordered[f"rtt_read_p50_us_{k}"] = r.rtt_read_p50_us
+        ordered[f"rtt_read_p99_us_{k}"] = r.rtt_read_p99_us
     lk = f"{low // 1000}k"
     ordered[f"rtt_p50_us_{lk}_no_busy_poll"] = sleeping[low].rtt_p50_us
     ordered[f"rtt_p99_us_{lk}_no_busy_poll"] = sleeping[low].rtt_p99_us

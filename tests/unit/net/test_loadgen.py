@@ -154,11 +154,16 @@ def test_loadgen_without_cancels_sends_only_new_orders(pair):
     assert [(m.msg_type, m.get(11)) for m in messages] == [("D", b"P-0"), ("D", b"P-1"), ("D", b"P-2")]
 
 
-def test_loadgen_schedule_is_open_loop_and_bounded_by_the_time_limit(pair):
+@pytest.mark.parametrize(
+    "spins",
+    [{}, {"spin_ns": 300_000}, {"spin_ns": 300_000, "ack_spin_ns": 5_000_000}],
+    ids=["sleeps", "wakes-early", "waits-for-acks"],
+)
+def test_loadgen_schedule_is_open_loop_and_bounded_by_the_time_limit(pair, spins):
     a, b = pair
     send_ns = np.zeros(1000, np.int64)
     runner = make_runner(
-        a.fileno(), total=1000, rate_msgs_per_s=1000.0, time_limit_ns=20_000_000, send_ns=send_ns
+        a.fileno(), total=1000, rate_msgs_per_s=1000.0, time_limit_ns=20_000_000, send_ns=send_ns, **spins
     )
     runner.run()
     sent_orders = runner.sent_orders
@@ -176,6 +181,9 @@ def test_loadgen_rejects_bad_arguments(pair):
         make_runner(a.fileno(), total=10, send_ns=np.zeros(2, np.int64))
     with pytest.raises(ValueError, match="ack_ns"):
         make_runner(a.fileno(), total=10, ack_ns=np.zeros(5, np.int32))
+    for spin in ("spin_ns", "ack_spin_ns"):
+        with pytest.raises(ValueError, match="non-negative .* spins"):
+            make_runner(a.fileno(), **{spin: -1})
 
 
 # ------------------------------------------------------------------ receiving

@@ -29,9 +29,11 @@
  * ("garbled", <all unprocessed bytes>): the Python framer takes the stream over from there.
  *
  * Every run() ends by the schedule's time limit plus the drain timeout at the latest, or when every
- * order is answered and all output written. Between events it sleeps in ppoll() (or, with spin_ns,
- * polls and sched_yield()s when the next message is due within spin_ns). The GIL is released while it
- * runs and taken back every 20 ms to let Python see signals (Ctrl-C).
+ * order is answered and all output written. Between events it sleeps in ppoll() with a timer slack
+ * of 1 ns, waking spin_ns before the next message is due; from there it polls and sched_yield()s.
+ * With ack_spin_ns it also polls and yields while the last order sent is unanswered and was sent less
+ * than ack_spin_ns ago. The GIL is released while it runs and taken back every 20 ms to let Python
+ * see signals (Ctrl-C).
  */
 #include "_loadgen.h"
 
@@ -196,24 +198,26 @@ static int Runner_init(Runner *r, PyObject *args, PyObject *kwds) {
     static char *kwlist[] = {"fd", "sender_comp_id", "target_comp_id", "next_out_seq", "next_in_seq",
                              "rate_msgs_per_s", "total_msgs", "time_limit_ns", "drain_timeout_ns", "prefix",
                              "symbol", "price", "qty", "cancel_every_order", "send_ns", "ack_ns", "side",
-                             "begin_string", "spin_ns", "max_body_length", "rx_ns", NULL};
+                             "begin_string", "spin_ns", "max_body_length", "rx_ns", "ack_spin_ns", NULL};
     int fd, cancel_every_order;
     const char *sender, *target, *prefix, *symbol, *price, *side = "1", *begin_string = "FIX.4.4";
     Py_ssize_t sender_n, target_n, prefix_n, symbol_n, price_n, side_n = 1, begin_n = 7;
-    long long next_out, next_in, total, time_limit_ns, drain_timeout_ns, qty, spin_ns = 0, max_body = 65536;
+    long long next_out, next_in, total, time_limit_ns, drain_timeout_ns, qty, spin_ns = 0, ack_spin_ns = 0;
+    long long max_body = 65536;
     double rate;
     PyObject *send_obj, *ack_obj, *rx_obj = Py_None;
-    if (!PyArg_ParseTupleAndKeywords(args, kwds, "is#s#LLdLLLs#s#s#LpOO|s#s#LLO", kwlist, &fd, &sender,
+    if (!PyArg_ParseTupleAndKeywords(args, kwds, "is#s#LLdLLLs#s#s#LpOO|s#s#LLOL", kwlist, &fd, &sender,
                                      &sender_n, &target, &target_n, &next_out, &next_in, &rate, &total,
                                      &time_limit_ns, &drain_timeout_ns, &prefix, &prefix_n, &symbol, &symbol_n,
                                      &price, &price_n, &qty, &cancel_every_order, &send_obj, &ack_obj, &side,
-                                     &side_n, &begin_string, &begin_n, &spin_ns, &max_body, &rx_obj))
+                                     &side_n, &begin_string, &begin_n, &spin_ns, &max_body, &rx_obj,
+                                     &ack_spin_ns))
         return -1;
     Runner_release(r);
     if (fd < 0 || !(rate > 0) || total < 0 || time_limit_ns < 0 || drain_timeout_ns < 0 || qty <= 0 ||
-        next_out < 1 || next_in < 1 || spin_ns < 0 || max_body < 1) {
+        next_out < 1 || next_in < 1 || spin_ns < 0 || ack_spin_ns < 0 || max_body < 1) {
         PyErr_SetString(PyExc_ValueError, "need fd >= 0, rate > 0, qty > 0, sequence numbers >= 1 and "
-                                          "non-negative total, time limit, drain timeout and spin");
+                                          "non-negative total, time limit, drain timeout and spins");
         return -1;
     }
     char symbol_text[MAX_TEXT], side_text[8], price_text[32];
@@ -235,6 +239,7 @@ static int Runner_init(Runner *r, PyObject *args, PyObject *kwds) {
     r->time_limit_ns = time_limit_ns;
     r->drain_timeout_ns = drain_timeout_ns;
     r->spin_ns = spin_ns;
+    r->ack_spin_ns = ack_spin_ns;
     r->max_body = max_body;
     r->next_out_seq = next_out;
     r->next_in_seq = next_in;

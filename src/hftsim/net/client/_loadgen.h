@@ -19,6 +19,9 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/socket.h>
+#ifdef __linux__
+#include <sys/prctl.h>
+#endif
 #include <sys/uio.h>
 #include <time.h>
 #ifndef MSG_NOSIGNAL
@@ -44,7 +47,7 @@ typedef struct {
     int fd, step, os_errno; /* step: 2 when every second message cancels the order before it */
     char is_finished, is_sending_done, has_views;
     double interval_ns;
-    long long total, n_orders, time_limit_ns, drain_timeout_ns, spin_ns, max_body;
+    long long total, n_orders, time_limit_ns, drain_timeout_ns, spin_ns, ack_spin_ns, max_body;
     Py_buffer send_view, ack_view, rx_view;
     int64_t *send_ns, *ack_ns, *rx_ns;  /* rx_ns: NULL without kernel receive stamps */
     long long rx_stamp_ns, rx_offset_ns; /* the last read's kernel stamp (monotonic); realtime - monotonic */

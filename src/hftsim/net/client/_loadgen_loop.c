@@ -346,6 +346,13 @@ static int read_input(Runner *r) {
 
 /* ------------------------------------------------------------------ the loop */
 
+/* Is the last order sent less than ack_spin_ns ago still unanswered? */
+static inline int awaits_ack(const Runner *r, long long now) {
+    long long n = sent_orders(r);
+    return r->ack_spin_ns > 0 && !r->is_sending_done && n > 0 && r->acked + r->rejected < n &&
+           now - r->send_ns[n - 1] < r->ack_spin_ns;
+}
+
 /* Sleep until the next message is due, the socket is readable (or writable with output pending), or
  * `limit`; spin instead when that is under spin_ns away. */
 static void wait_io(Runner *r, long long now, long long limit) {
@@ -358,10 +365,11 @@ static void wait_io(Runner *r, long long now, long long limit) {
     }
     long long timeout = wake - now;
     if (timeout <= 0) return;
-    if (timeout <= r->spin_ns) { /* stay on the CPU (an idle vCPU is slow to wake) but let others run */
+    if (timeout <= r->spin_ns || awaits_ack(r, now)) { /* stay on the CPU (an idle vCPU is slow to wake) */
         sched_yield();
         return;
     }
+    timeout -= r->spin_ns; /* wake spin_ns early and spin the rest */
     struct pollfd pfd = {.fd = r->fd, .events = (short)(POLLIN | (pending_out(r) ? POLLOUT : 0))};
 #ifdef __linux__
     struct timespec ts = {.tv_sec = (time_t)(timeout / 1000000000LL),
@@ -372,7 +380,21 @@ static void wait_io(Runner *r, long long now, long long limit) {
 #endif
 }
 
+static int run_loop(Runner *r, PyThreadState **thread);
+
 int lg_run_loop(Runner *r, PyThreadState **thread) {
+#ifdef __linux__
+    int slack = prctl(PR_GET_TIMERSLACK, 0, 0, 0, 0); /* wake on time from ppoll, not up to 50 µs late */
+    if (slack > 1) prctl(PR_SET_TIMERSLACK, 1UL, 0, 0, 0);
+    int st = run_loop(r, thread);
+    if (slack > 1) prctl(PR_SET_TIMERSLACK, (unsigned long)slack, 0, 0, 0);
+    return st;
+#else
+    return run_loop(r, thread);
+#endif
+}
+
+static int run_loop(Runner *r, PyThreadState **thread) {
     int st = lg_process_input(r, r->last_recv_ns);
     if (st != STOP_NONE) return st;
     long long next_signal_check = mono_ns() + SIGNAL_CHECK_NS;
