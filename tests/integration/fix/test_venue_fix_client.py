@@ -3,6 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
 
 from hftsim.net.client import FixInitiator, run_load
 
@@ -35,3 +41,18 @@ def test_load_generator_bounded_run_counts_every_ack(venue):
     assert result.acked_orders == result.sent_orders <= 200  # fewer when the time bound cut the run short
     assert result.sent_msgs + result.unsent_msgs == result.offered_msgs == 400
     assert result.rtt_p50_us > 0 and result.rtt_max_us >= result.rtt_p99_us
+
+
+def test_venue_load_command_prints_arrival_and_read_round_trips(venue):
+    hftsim = shutil.which("hftsim", path=str(Path(sys.executable).parent)) or "hftsim"
+    base = [hftsim, "venue", "load", "--port", str(venue.port), "--sender", "B", "--target", "HFTSIM"]
+    base += ["--rate", "2000", "--duration", "0.2"]
+    wide = {**os.environ, "COLUMNS": "250"}  # one line per header however rich sizes a pipe
+    table = subprocess.run(base, capture_output=True, text=True, timeout=60, env=wide)
+    assert table.returncode == 0, table.stderr
+    assert "ack arrived" in table.stdout and "read p99" in table.stdout
+    done = subprocess.run([*base, "--json"], capture_output=True, text=True, timeout=60)
+    assert done.returncode == 0, done.stderr
+    result = json.loads(done.stdout.splitlines()[-1])
+    assert result["lost_orders"] == 0 and result["acked_orders"] == result["sent_orders"] > 0
+    assert 0 < result["rtt_p99_us"] <= result["rtt_read_p99_us"]

@@ -224,7 +224,7 @@ def _print_table(results: list) -> None:
     from rich.console import Console
     from rich.table import Table
 
-    table = Table(title="hftsim venue load (order -> ack round trip, µs)")
+    table = Table(title="hftsim venue load (order sent -> ack arrived, µs; read p99: -> ack read)")
     columns = (
         "offered/s",
         "achieved/s",
@@ -237,6 +237,7 @@ def _print_table(results: list) -> None:
         "p99",
         "p99.9",
         "max",
+        "read p99",
         "send lag",
         "drain ms",
         "sustained",
@@ -256,6 +257,7 @@ def _print_table(results: list) -> None:
             f"{r.rtt_p99_us:.1f}",
             f"{r.rtt_p999_us:.1f}",
             f"{r.rtt_max_us:.1f}",
+            f"{r.rtt_read_p99_us:.1f}",
             f"{r.max_send_lag_us:.0f}",
             f"{r.drain_ms:.1f}",
             "yes" if r.is_sustained else "no",
