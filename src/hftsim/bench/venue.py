@@ -11,8 +11,8 @@ would: the client's own scheduling is not the venue's latency. The client is the
 open-loop runner (:mod:`hftsim.net.client.load`, engine ``"c"``), about 1 µs per message, so on a
 2-core machine it leaves the venue a core. It spins from 30 µs before each send until the order's
 ack is in (a halted vCPU takes tens of µs to wake) and sleeps in between, so at 10k msgs/s this
-VM's own tasks run on its vCPU rather than preempt the venue; from about 25k msgs/s on it spins all
-the time.
+VM's own tasks run on its vCPU rather than preempt the venue; from about 33k msgs/s on (messages
+under 30 µs apart) it spins all the time.
 
 The venue publishes its market-data feed, as in production: unicast to a UDP port on 127.0.0.1
 that this process holds bound and never reads (the kernel discards what overflows its buffer).

@@ -50,13 +50,14 @@ _SPIN_BELOW_NS = 2_000_000  # closer than this to the next due message, yield in
 #: The compiled runner sleeps in ppoll() until _C_SPIN_NS before the next message is due, then spins
 #: (poll, sched_yield) to send on time: on the 2-vCPU bench VM a halted vCPU takes tens of µs to wake.
 #: After an order it also spins until the order's ack arrives, for at most _C_ACK_SPIN_NS, so reading
-#: the ack does not wait for a wake-up either. Above about 25k msgs/s the next message is always due
-#: within that lead, and the runner keeps its vCPU. Below, it leaves its vCPU between orders. Then
-#: the machine's own tasks run there rather than preempt a venue that busy-polls the other vCPU.
+#: the ack does not wait for a wake-up either. Above about 33k msgs/s (messages under 30 µs apart)
+#: the next message is always due within that lead, and the runner keeps its vCPU. Below, it leaves
+#: its vCPU between orders. Then the machine's own tasks run there rather than preempt a venue that
+#: busy-polls the other vCPU.
 #: Measured against the bench venue at 10k msgs/s (rtt_p99 from kernel receive stamps): spinning all
 #: the time missed 100 µs in 13 of 30 3-s runs and 5 of 8 15-s runs; leaving the vCPU missed in 5 of
 #: 30 and 0 of 8. The client's own read stamps then carry its own wake-ups (13 and 12 of 30 missed).
-#: Rates from 25k up are unchanged. The drain after the last send sleeps.
+#: Rates from 33k up are unchanged. The drain after the last send sleeps.
 _C_SPIN_NS = 30_000
 _C_ACK_SPIN_NS = 500_000
 
