@@ -29,8 +29,8 @@ def _ephemeral_low() -> int:
         return _DEFAULT_EPHEMERAL_LOW
 
 
-def unused_port(host: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> int:
-    """A port on ``host`` that nothing holds now, below the kernel's ephemeral range.
+def unused_port(host: str = "127.0.0.1") -> int:
+    """A TCP port on ``host`` that nothing holds now, below the kernel's ephemeral range.
 
     Falls back to a kernel-chosen port when the range starts too low to leave room.
 
@@ -39,13 +39,13 @@ def unused_port(host: str = "127.0.0.1", kind: int = socket.SOCK_STREAM) -> int:
     """
     high = _ephemeral_low() - 1
     if high - _LOWEST < 1_000:
-        with socket.socket(socket.AF_INET, kind) as s:
+        with socket.socket() as s:
             s.bind((host, 0))
             return s.getsockname()[1]
     picker = random.Random()  # edge code: not part of any simulated run, so not a seeded stream
     for _ in range(_TRIES):
         port = picker.randint(_LOWEST, high)
-        with socket.socket(socket.AF_INET, kind) as s:
+        with socket.socket() as s:
             try:
                 s.bind((host, port))
             except OSError:
