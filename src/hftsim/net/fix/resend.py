@@ -7,8 +7,8 @@ per 100,000 reports, most of a venue's memory growth under load. :class:`ResendS
 bytes in an anonymous temporary file (unlinked when created: nothing is left on disk after the
 process) and an index of 12 bytes per message in memory; the newest 32 KB stay in a buffer, so a
 short session never touches the disk and a resend of recent messages never reads it. The newest
-messages are indexed and buffered 64 at a time and written 32 KB at a time: each step is then tens
-of µs at most. With 512 messages and 128 KB, indexing took about 90 µs and the write 90-130 µs,
+messages are indexed and buffered 64 at a time and written 32 KB at a time: each step then costs tens
+of µs, not hundreds. With 512 messages and 128 KB, indexing took about 90 µs and the write 90-130 µs,
 every 50-100 ms at 10k msgs/s, and the order being answered then waited for both. Like FIX
 engines' file stores, the file holds the session's history. Offsets are positions in one stream of
 everything written; the stream lives in two files at most. When the newer file passes twice the
