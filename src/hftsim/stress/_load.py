@@ -3,10 +3,13 @@
 :func:`hftsim.net.client.run_load` reports percentiles only; stress drills also need the samples
 (latency over time, CDFs before/after, backlog over time), so this loop keeps the send and ack
 timestamps of every order. The sender is run_load's own
-(:func:`hftsim.net.client.load.send_open_loop`): message ``i`` is due at ``t0 + i / rate``,
-NewOrderSingle and OrderCancelRequest alternate, the round trip is NewOrderSingle written ->
-ExecutionReport New read (``perf_counter_ns``), and a step is *sustained* when no order is lost or
-rejected, at most 1% of the schedule went unsent and the last ack came within 50 ms of the last send.
+(:func:`hftsim.net.client.load.send_open_loop`) or, with ``engine="c"``, its compiled runner
+(:func:`hftsim.net.client.load.run_compiled`, which blocks the event loop for the run): message ``i``
+is due at ``t0 + i / rate``, NewOrderSingle and OrderCancelRequest alternate, the round trip is
+NewOrderSingle written -> ExecutionReport New arrived (``perf_counter_ns``; with the compiled runner
+on Linux the kernel's receive stamp, else the read), and a step is *sustained* when no order is lost
+or rejected, at most 1% of the schedule went unsent and the last ack came within 50 ms of the last
+send.
 Every loop is bounded in count (``rate * duration_s``) and time (``duration_s`` plus
 ``drain_timeout_s``).
 """
@@ -14,13 +17,14 @@ Every loop is bounded in count (``rate * duration_s``) and time (``duration_s`` 
 from __future__ import annotations
 
 import asyncio
+import sys
 import time
 from dataclasses import dataclass, field
 
 import numpy as np
 
 from hftsim.net.client.initiator import FixInitiator
-from hftsim.net.client.load import send_open_loop
+from hftsim.net.client.load import ENGINES, default_engine, run_compiled, send_open_loop
 from hftsim.net.fix.codec import FixMessage
 from hftsim.net.fix.session import SequenceStore
 
@@ -29,7 +33,11 @@ __all__ = ["LoadSamples", "sampled_load", "sample_backlog"]
 
 @dataclass
 class LoadSamples:
-    """Every order of one load run; times are ``perf_counter_ns``."""
+    """Every order of one load run; times are ``perf_counter_ns``.
+
+    ``ack_ns`` is when each order's ack arrived (0: never): the kernel's receive stamp when the
+    compiled runner had one, else when this process read it; ``read_ns`` is always the read.
+    """
 
     session: str
     offered_msgs_per_s: float
@@ -42,6 +50,8 @@ class LoadSamples:
     rejected: int = 0
     max_send_lag_us: float = 0.0
     last_send_ns: int = 0
+    read_ns: np.ndarray = field(default_factory=lambda: np.zeros(0, np.int64))
+    engine: str = "python"
 
     @property
     def sent_orders(self) -> int:
@@ -63,6 +73,12 @@ class LoadSamples:
     def rtt_us(self) -> np.ndarray:
         ok = self.acked
         return (self.ack_ns[ok] - self.send_ns[ok]) / 1e3
+
+    @property
+    def rtt_read_us(self) -> np.ndarray:
+        """Round trips ended when this process read the ack (aligned with :attr:`rtt_us`)."""
+        ok = self.acked
+        return (self.read_ns[ok] - self.send_ns[ok]) / 1e3
 
     @property
     def ack_offset_s(self) -> np.ndarray:
@@ -98,13 +114,27 @@ async def sampled_load(
     drain_timeout_s: float = 2.0,
     tag: str = "",
     live: list | None = None,
+    engine: str = "python",
 ) -> LoadSamples:
     """Offer ``rate_msgs_per_s`` for ``duration_s`` on one session and keep every sample.
 
     Args:
         live: when given, the samples object is appended before sending starts, so a backlog
-            sampler can watch it while it runs.
+            sampler can watch it while it runs (``engine="python"`` only: the compiled runner
+            holds the event loop).
+        engine: ``"python"`` (the event loop's sender) or ``"c"`` (the compiled runner; needs the
+            extension).
+
+    Raises:
+        ValueError: an unknown engine, ``"c"`` without the extension, or ``live`` with ``"c"``.
     """
+    if engine not in ENGINES or (engine == "c" and default_engine() != "c"):
+        raise ValueError(
+            f"engine must be one of {ENGINES} (c needs the extension: python setup.py build_ext --inplace), "
+            f"got {engine!r}"
+        )
+    if engine == "c" and live is not None:
+        raise ValueError("a live backlog sampler needs the python engine: the compiled runner holds the loop")
     total = max(2, int(rate_msgs_per_s * duration_s))
     n_orders = (total + 1) // 2
     out = LoadSamples(
@@ -115,6 +145,7 @@ async def sampled_load(
         offered_msgs=total,
         send_ns=np.zeros(n_orders, np.int64),
         ack_ns=np.zeros(n_orders, np.int64),
+        engine=engine,
     )
     prefix = f"S{tag}{time.time_ns() % 10**10:x}-"
     plen = len(prefix)
@@ -136,8 +167,10 @@ async def sampled_load(
         target_comp_id,
         reset_seq_num=True,
         store=SequenceStore(max_stored=10_000),
-        on_message=on_message,
+        on_message=on_message if engine == "python" else None,
     )
+    if engine == "c":
+        return await _compiled_run(client, out, prefix, total, duration_s, drain_timeout_s)
     if live is not None:
         live.append(out)
     out.t0_ns, sent, max_lag_ns, out.last_send_ns = await send_open_loop(
@@ -154,11 +187,49 @@ async def sampled_load(
     out.max_send_lag_us = round(max_lag_ns / 1e3, 1)
     await client.wait_until(lambda: out.answered() >= n_sent_orders, drain_timeout_s)
     out.ack_ns = out.ack_ns[:n_sent_orders].copy()
+    out.read_ns = out.ack_ns
+    await _logout(client)
+    return out
+
+
+async def _compiled_run(
+    client: FixInitiator, out: LoadSamples, prefix: str, total: int, duration_s: float, drain_timeout_s: float
+) -> LoadSamples:
+    """Run ``out``'s schedule with the compiled runner on ``client``'s logged-on socket, drain included."""
+    read_ns = out.ack_ns
+    rx_ns = np.zeros_like(read_ns)
+    runner, sending = await run_compiled(
+        client,
+        prefix=prefix,
+        rate_msgs_per_s=out.offered_msgs_per_s,
+        total=total,
+        time_limit_s=duration_s,
+        drain_timeout_s=drain_timeout_s,
+        send_ns=out.send_ns,
+        ack_ns=read_ns,
+        rx_ns=rx_ns if sys.platform == "linux" else None,
+        symbol="SIM",
+        price="100.00",
+        qty=100,
+        cancel_every_order=True,
+    )
+    out.t0_ns, out.sent_msgs, max_lag_ns, out.last_send_ns = sending
+    n = (out.sent_msgs + 1) // 2
+    out.send_ns = out.send_ns[:n]
+    out.read_ns = read_ns[:n].copy()
+    # an ack the runner handed back to the session has a read stamp only
+    out.ack_ns = np.where(rx_ns[:n] > 0, rx_ns[:n], out.read_ns)
+    out.rejected = runner.rejected
+    out.max_send_lag_us = round(max_lag_ns / 1e3, 1)
+    await _logout(client)
+    return out
+
+
+async def _logout(client: FixInitiator) -> None:
     try:
         await client.logout(timeout_s=1.0)
     except (ConnectionError, OSError):
         client.close()
-    return out
 
 
 async def sample_backlog(live: list, period_s: float, stop: asyncio.Event) -> tuple[list, list]:

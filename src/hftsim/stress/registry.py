@@ -87,7 +87,7 @@ SCENARIOS: dict[str, Scenario] = {
     for s in (
         Scenario(
             "flood",
-            "1",
+            "2",
             "ramp offered FIX load 5k-150k msgs/s; saturation point",
             ("flood",),
             "hftsim.stress._flood",

@@ -19,7 +19,7 @@ were never sent because the time bound ran out first (``unsent_msgs``).
 Two engines run the same schedule and send the same bytes. ``"python"`` is :func:`send_open_loop` on
 the event loop, with every ExecutionReport parsed by the session's framer: about 10 µs of client
 time per message. ``"c"`` (the default when the extension is built) hands the logged-on socket to
-``hftsim.net.client._loadgen.LoadRunner`` for the run; see :func:`_run_compiled` for the hand-off.
+``hftsim.net.client._loadgen.LoadRunner`` for the run; see :func:`run_compiled` for the hand-off.
 Both stamp with CLOCK_MONOTONIC (``perf_counter_ns`` on Linux), so their figures compare.
 """
 
@@ -42,7 +42,7 @@ try:
 except ImportError:  # the extension is not built: the Python engine only
     _loadgen = None
 
-__all__ = ["ENGINES", "LoadResult", "Sending", "default_engine", "run_load", "send_open_loop"]
+__all__ = ["ENGINES", "LoadResult", "Sending", "default_engine", "run_compiled", "run_load", "send_open_loop"]
 
 #: load engines: the compiled runner and the pure-Python sender
 ENGINES = ("c", "python")
@@ -177,7 +177,7 @@ async def run_load(
         cancel_every_order=cancel_every_order,
     )
     if engine == "c":
-        runner, sending = await _run_compiled(
+        runner, sending = await run_compiled(
             client, ack_ns=ack_ns, rx_ns=rx_ns, drain_timeout_s=drain_timeout_s, **schedule
         )
     else:
@@ -212,7 +212,7 @@ async def run_load(
     return msgspec.structs.replace(result, engine=engine)
 
 
-async def _run_compiled(
+async def run_compiled(
     client: FixInitiator,
     *,
     prefix: str,
