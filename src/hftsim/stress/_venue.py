@@ -37,7 +37,10 @@ def rss_mb(pid: int) -> float:
 
 @contextmanager
 def pin_apart(pid: int) -> Iterator[tuple[set[int], set[int]]]:
-    """Pin this process and process ``pid`` to different CPUs for the block; restore both after.
+    """Pin the calling thread and the main thread of process ``pid`` to different CPUs for the block.
+
+    Both masks are restored after (``pid``'s unless it has exited). Linux applies affinity per
+    thread: the venue's other threads, started before, stay where they were.
 
     A venue that busy-polls never leaves its CPU. When the scheduler wakes it on the load client's
     CPU (as it may at a new connection), the two share that CPU until the load balancer moves one,
@@ -46,8 +49,8 @@ def pin_apart(pid: int) -> Iterator[tuple[set[int], set[int]]]:
     the second and third steps began with 51-85 round trips of about 1 ms; pinned, with none.
 
     Yields:
-        (this process's CPUs, ``pid``'s CPUs): the first and the last CPU this process may use, or
-        both unchanged (empty sets) with fewer than 2 CPUs or no ``sched_setaffinity``.
+        (the calling thread's CPUs, ``pid``'s): the first and the last CPU the calling thread may
+        use, or empty sets (nothing pinned) with fewer than 2 CPUs or no ``sched_setaffinity``.
     """
     if not hasattr(os, "sched_setaffinity") or len(os.sched_getaffinity(0)) < 2:
         yield set(), set()
