@@ -13,6 +13,7 @@ import random
 import weakref
 
 import pytest
+from hftsim.net.venue._lane import ClOrdTable
 
 from hftsim.core.instrument import Instrument
 from hftsim.matching.engine import MatchingEngine
@@ -231,8 +232,11 @@ def test_lane_counters_are_the_gateways():
 
 def test_compiled_order_and_account_keep_their_fields():
     account = Account(3, "state", False)
-    fields = (account.owner_id, account.state, account.orders, account.next_client_order_id)
-    assert fields == (3, "state", {}, 1)
+    fields = (account.owner_id, account.state, len(account.orders), account.next_client_order_id)
+    assert fields == (3, "state", 0, 1)
+    assert isinstance(account.orders, ClOrdTable)
+    with pytest.raises(AttributeError):
+        account.orders = {}  # the lane takes it for a ClOrdTable
     assert account.is_drop_copy is False
     order = _Order(account, "c1", 0, 1, 10, 100, 1)
     assert [getattr(order, f) for f in ORDER_FIELDS] == [0, account, "c1", 0, 1, 10, 0, 0, 100, 1, "0"]

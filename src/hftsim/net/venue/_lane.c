@@ -18,7 +18,7 @@
  *       The gateway's view of one order (what its reports need); order_id, cum_qty and
  *       notional_ticks start at 0, status at OrdStatus.NEW ("0").
  *   Account(owner_id, state, is_drop_copy)
- *       A session's application state: owner_id, state, orders (ClOrdID -> Order),
+ *       A session's application state: owner_id, state, orders (a ClOrdTable: ClOrdID -> Order),
  *       next_client_order_id (from 1), is_drop_copy, history (a deque of the ClOrdIDs put in
  *       orders, oldest first: Gateway._remember).
  *   Lane(...)  see Lane_init; on_message(session, msg); counters last_seq and exec_id.
@@ -31,6 +31,7 @@
 #include <string.h>
 
 #include "../../matching/records.h"
+#include "_cltable.h"
 
 enum { GW_NEW = 1, GW_CANCEL = 2 }; /* gateway.py's _NEW, _CANCEL */
 
@@ -147,7 +148,7 @@ static PyObject *Account_tp_new(PyTypeObject *type, PyObject *args, PyObject *kw
     PyObject *owner_id, *state, *is_drop_copy;
     if (!PyArg_ParseTupleAndKeywords(args, kwargs, "OOO:Account", kw, &owner_id, &state, &is_drop_copy))
         return NULL;
-    PyObject *orders = PyDict_New();
+    PyObject *orders = ClOrdTable_new_empty();
     PyObject *history = PyObject_CallNoArgs(deque_type);
     Account *a = orders != NULL && history != NULL ? PyObject_GC_New(Account, &AccountType) : NULL;
     if (a == NULL) {
@@ -166,7 +167,14 @@ static PyObject *Account_tp_new(PyTypeObject *type, PyObject *args, PyObject *kw
 }
 
 static PyMemberDef Account_members[] = {
-#define MEMBER(f) {#f, T_OBJECT_EX, offsetof(Account, f), 0, NULL},
+/* orders is read-only: the lane's C code takes it for a ClOrdTable (fill it with update()) */
+#define MEMBER_FLAGS_owner_id 0
+#define MEMBER_FLAGS_state 0
+#define MEMBER_FLAGS_orders READONLY
+#define MEMBER_FLAGS_next_client_order_id 0
+#define MEMBER_FLAGS_is_drop_copy 0
+#define MEMBER_FLAGS_history 0
+#define MEMBER(f) {#f, T_OBJECT_EX, offsetof(Account, f), MEMBER_FLAGS_##f, NULL},
     ACCOUNT_FIELDS(MEMBER)
 #undef MEMBER
     {NULL, 0, 0, 0, NULL},
@@ -266,7 +274,8 @@ static int bump(PyObject *counter, PyObject *key) {
  * ClOrdIDs of closed orders are forgotten (at most two per call; a live one goes to the back).
  */
 static int remember(Lane *l, Account *acc, PyObject *cl, PyObject *o) {
-    if (PyDict_SetItem(acc->orders, cl, o) < 0) return -1;
+    ClOrdTable *table = (ClOrdTable *)acc->orders;
+    if (clt_set(table, cl, o) < 0) return -1;
     PyObject *r = PyObject_CallMethodOneArg(acc->history, s_append, cl);
     if (r == NULL) return -1;
     Py_DECREF(r);
@@ -276,7 +285,7 @@ static int remember(Lane *l, Account *acc, PyObject *cl, PyObject *o) {
         if (n <= l->history_limit) break;
         PyObject *old = PyObject_CallMethodNoArgs(acc->history, s_popleft);
         if (old == NULL) return -1;
-        PyObject *held = PyDict_GetItemWithError(acc->orders, old);
+        PyObject *held = clt_get(table, old);
         int rc = 0;
         if (held == NULL) {
             rc = PyErr_Occurred() ? -1 : 0; /* forgotten already (a refused order's) */
@@ -294,7 +303,7 @@ static int remember(Lane *l, Account *acc, PyObject *cl, PyObject *o) {
                 rc = r == NULL ? -1 : 0;
                 Py_XDECREF(r);
             } else {
-                rc = PyDict_DelItem(acc->orders, old);
+                rc = clt_del(table, old);
             }
         }
         Py_DECREF(old);
@@ -502,7 +511,7 @@ static int new_order(Lane *l, Account *acc, PyObject *msg) {
         rc = PyErr_Occurred() ? -1 : 0;
         goto done;
     }
-    int dup = PyDict_Contains(acc->orders, cl);
+    int dup = clt_contains((ClOrdTable *)acc->orders, cl);
     if (dup != 0) {
         rc = dup < 0 ? -1 : 0;
         goto done;
@@ -553,12 +562,12 @@ static int cancel(Lane *l, Account *acc, PyObject *msg) {
         goto done;
     }
     /* Gateway._lookup: anything it would refuse goes to the Python path */
-    int dup = PyDict_Contains(acc->orders, cl);
+    int dup = clt_contains((ClOrdTable *)acc->orders, cl);
     if (dup != 0) {
         rc = dup < 0 ? -1 : 0;
         goto done;
     }
-    PyObject *found = PyDict_GetItemWithError(acc->orders, orig);
+    PyObject *found = clt_get((ClOrdTable *)acc->orders, orig);
     if (found == NULL || Py_TYPE(found) != &OrderType) {
         rc = PyErr_Occurred() ? -1 : 0;
         goto done;
@@ -674,13 +683,15 @@ PyMODINIT_FUNC PyInit__lane(void) {
         Py_DECREF(collections);
         if (deque_type == NULL) return NULL;
     }
-    if (PyType_Ready(&OrderType) < 0 || PyType_Ready(&AccountType) < 0 || PyType_Ready(&LaneType) < 0)
+    if (PyType_Ready(&OrderType) < 0 || PyType_Ready(&AccountType) < 0 || PyType_Ready(&LaneType) < 0 ||
+        PyType_Ready(&ClOrdTableType) < 0)
         return NULL;
     PyObject *m = PyModule_Create(&lane_module);
     if (m == NULL) return NULL;
     if (PyModule_AddObjectRef(m, "Order", (PyObject *)&OrderType) < 0 ||
         PyModule_AddObjectRef(m, "Account", (PyObject *)&AccountType) < 0 ||
-        PyModule_AddObjectRef(m, "Lane", (PyObject *)&LaneType) < 0) {
+        PyModule_AddObjectRef(m, "Lane", (PyObject *)&LaneType) < 0 ||
+        PyModule_AddObjectRef(m, "ClOrdTable", (PyObject *)&ClOrdTableType) < 0) {
         Py_DECREF(m);
         return NULL;
     }

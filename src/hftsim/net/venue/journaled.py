@@ -293,9 +293,10 @@ class JournaledGateway(Gateway):
             orders.append(order)
         for acc, (next_id, ids, *history) in zip(self._account_at, data["accounts"]):
             acc.next_client_order_id = next_id
-            acc.orders = {cl: orders[i] for cl, i in ids}
+            acc.orders.clear()
+            acc.orders.update([(cl, orders[i]) for cl, i in ids])
             acc.history.clear()  # the ClOrdIDs in the order they were put in (older snapshots: table order)
-            acc.history.extend(history[0] if history else acc.orders)
+            acc.history.extend(history[0] if history else [cl for cl, _ in ids])
         self._orders = {oid: orders[i] for oid, i in data["live"]}
         for state, (next_in, next_out) in zip(self.states, data["sessions"]):
             state.next_in, state.next_out = next_in, next_out
