@@ -174,3 +174,20 @@ def test_decode_notes_stops_at_partial_frame(cut):
     frame = encode_note(Reservation(3, 1, 10))
     notes, used = decode_notes(frame + frame[:cut])
     assert len(notes) == 1 and used == len(frame)
+
+
+@pytest.mark.slow  # opens a journal (writer thread, CRC kernel)
+def test_gateway_state_restores_exactly_and_older_snapshots_rebuild_history_in_their_order(tmp_path):
+    config, live, _ = _live_run(tmp_path / "v")
+    data = live.snapshot_state()
+    fresh = open_replica(config, tmp_path / "fresh", WallClock()).gateway
+    fresh.restore_state(data)
+    assert fresh.snapshot_state() == data
+    assert fresh.accounts[("V", "A")].orders["a2c"] is fresh.accounts[("V", "A")].orders["a2"]
+    # a snapshot from before the history was kept: the history follows the table's listed order
+    older = {**data, "accounts": [[next_id, ids] for next_id, ids, _ in data["accounts"]]}
+    again = open_replica(config, tmp_path / "again", WallClock()).gateway
+    again.restore_state(older)
+    for acc, (_, ids) in zip(again._account_at, older["accounts"]):
+        assert list(acc.history) == [cl for cl, _ in ids]
+        assert set(acc.orders) == {cl for cl, _ in ids}
