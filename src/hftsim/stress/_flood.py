@@ -86,7 +86,9 @@ def step_figures(s: LoadSamples) -> dict:
     }
 
 
-async def _ramp(port: int, rates: tuple[int, ...], durations: dict, ctx: Context) -> list[LoadSamples]:
+async def _ramp(
+    port: int, rates: tuple[int, ...], durations: dict, engine: str, ctx: Context
+) -> list[LoadSamples]:
     steps = []
     for rate in rates:
         s = await sampled_load(
@@ -97,7 +99,7 @@ async def _ramp(port: int, rates: tuple[int, ...], durations: dict, ctx: Context
             durations[rate],
             drain_timeout_s=2.0,
             tag=str(rate),
-            engine=default_engine(),
+            engine=engine,
         )
         ctx.log.info("flood step %d msgs/s: %s", rate, step_figures(s))
         steps.append(s)
@@ -112,6 +114,7 @@ def run(ctx: Context, rates: tuple[int, ...] = RATES) -> list[Outcome]:
 
     duration_s = 0.5 if ctx.quick else 3.0
     durations = {r: GATED_STEP_S[ctx.mode] if r in LATENCY_GATED_RATES else duration_s for r in rates}
+    engine = default_engine()
     out = Outcome("flood", SCENARIOS["flood"].version, ctx.mode)
     loop = new_event_loop()
     try:
@@ -122,11 +125,11 @@ def run(ctx: Context, rates: tuple[int, ...] = RATES) -> list[Outcome]:
                 venue.port,
                 venue.loop_name,
                 BUSY_POLL_US,
-                default_engine(),
+                engine,
             )
             with pin_apart(venue.proc.pid) as (client_cpus, venue_cpus):
                 ctx.log.info("load client on CPUs %s, venue on %s", client_cpus or "any", venue_cpus or "any")
-                steps = loop.run_until_complete(_ramp(venue.port, rates, durations, ctx))
+                steps = loop.run_until_complete(_ramp(venue.port, rates, durations, engine, ctx))
     finally:
         loop.close()
     table, curves, t_all, rtt_all, offered_all = [], {}, [], [], []
@@ -191,6 +194,6 @@ def run(ctx: Context, rates: tuple[int, ...] = RATES) -> list[Outcome]:
     out.notes.append(
         f"saturation (sustained and p99 <= {P99_BOUND_US:g} µs): {max(saturated, default=0):,} msgs/s; "
         f"highest sustained: {max(sustained, default=0):,} msgs/s; venue exit code {venue.exit_code}; "
-        f"load engine {default_engine()}, venue busy poll {BUSY_POLL_US} µs"
+        f"load engine {engine}, venue busy poll {BUSY_POLL_US} µs"
     )
     return [out]

@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 import numpy as np
 
 from hftsim.net.client.initiator import FixInitiator
-from hftsim.net.client.load import ENGINES, default_engine, run_compiled, send_open_loop
+from hftsim.net.client.load import check_engine, run_compiled, send_open_loop
 from hftsim.net.fix.codec import FixMessage
 from hftsim.net.fix.session import SequenceStore
 
@@ -128,11 +128,7 @@ async def sampled_load(
     Raises:
         ValueError: an unknown engine, ``"c"`` without the extension, or ``live`` with ``"c"``.
     """
-    if engine not in ENGINES or (engine == "c" and default_engine() != "c"):
-        raise ValueError(
-            f"engine must be one of {ENGINES} (c needs the extension: python setup.py build_ext --inplace), "
-            f"got {engine!r}"
-        )
+    engine = check_engine(engine)
     if engine == "c" and live is not None:
         raise ValueError("a live backlog sampler needs the python engine: the compiled runner holds the loop")
     total = max(2, int(rate_msgs_per_s * duration_s))

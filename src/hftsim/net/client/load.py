@@ -42,7 +42,16 @@ try:
 except ImportError:  # the extension is not built: the Python engine only
     _loadgen = None
 
-__all__ = ["ENGINES", "LoadResult", "Sending", "default_engine", "run_compiled", "run_load", "send_open_loop"]
+__all__ = [
+    "ENGINES",
+    "LoadResult",
+    "Sending",
+    "check_engine",
+    "default_engine",
+    "run_compiled",
+    "run_load",
+    "send_open_loop",
+]
 
 #: load engines: the compiled runner and the pure-Python sender
 ENGINES = ("c", "python")
@@ -97,6 +106,21 @@ def default_engine() -> str:
     return "c" if _loadgen is not None else "python"
 
 
+def check_engine(engine: str | None) -> str:
+    """Return ``engine`` (None: :func:`default_engine`) when this build can run it.
+
+    Raises:
+        ValueError: an unknown engine, or ``"c"`` when the extension is not built.
+    """
+    engine = engine or default_engine()
+    if engine not in ENGINES or (engine == "c" and _loadgen is None):
+        raise ValueError(
+            f"engine must be one of {ENGINES} (c needs the extension: python setup.py build_ext --inplace), "
+            f"got {engine!r}"
+        )
+    return engine
+
+
 async def run_load(
     host: str,
     port: int,
@@ -125,12 +149,7 @@ async def run_load(
     Raises:
         ValueError: an unknown engine, or ``"c"`` when the extension is not built.
     """
-    engine = engine or default_engine()
-    if engine not in ENGINES or (engine == "c" and _loadgen is None):
-        raise ValueError(
-            f"engine must be one of {ENGINES} (c needs the extension: python setup.py build_ext --inplace), "
-            f"got {engine!r}"
-        )
+    engine = check_engine(engine)
     total = int(rate_msgs_per_s * duration_s)
     if max_msgs is not None:
         total = min(total, max_msgs)
