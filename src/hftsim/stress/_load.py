@@ -204,10 +204,6 @@ async def _compiled_run(
         send_ns=out.send_ns,
         ack_ns=read_ns,
         rx_ns=rx_ns if sys.platform == "linux" else None,
-        symbol="SIM",
-        price="100.00",
-        qty=100,
-        cancel_every_order=True,
     )
     out.t0_ns, out.sent_msgs, max_lag_ns, out.last_send_ns = sending
     n = (out.sent_msgs + 1) // 2

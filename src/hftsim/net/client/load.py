@@ -242,12 +242,14 @@ async def run_compiled(
     send_ns: np.ndarray,
     ack_ns: np.ndarray,
     rx_ns: np.ndarray | None,
-    symbol: str,
-    price: str,
-    qty: int,
-    cancel_every_order: bool,
+    symbol: str = "SIM",
+    price: str = "100.00",
+    qty: int = 100,
+    cancel_every_order: bool = True,
 ) -> tuple:
     """Run the schedule and the drain with the compiled runner; return it (its counters) and the Sending.
+
+    The orders are :func:`send_open_loop`'s, with the same defaults.
 
     The hand-off: the initiator's output is flushed and its framer must hold no partial message; then
     the transport stops reading and the runner takes the socket's fd with the session's sequence
